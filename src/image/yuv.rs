@@ -1,0 +1,85 @@
+//! Packed YUV 4:2:2 to RGB, BT.601 limited range (the coefficients OpenCV, and so cv_bridge, use).
+
+use super::FrameError;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Order {
+    /// U0 Y0 V0 Y1 (`yuv422`, `uyvy`).
+    Uyvy,
+    /// Y0 U0 Y1 V0 (`yuv422_yuy2`, `yuyv`).
+    Yuyv,
+}
+
+pub fn to_rgb<'r>(
+    w: usize,
+    h: usize,
+    rows: impl Iterator<Item = &'r [u8]>,
+    order: Order,
+) -> Result<Vec<u8>, FrameError> {
+    if w % 2 != 0 {
+        return Err(FrameError::BadGeometry {
+            encoding: if matches!(order, Order::Uyvy) { "yuv422" } else { "yuv422_yuy2" },
+            what: "an even width",
+            width: w as u32,
+            height: h as u32,
+        });
+    }
+    let mut out = Vec::with_capacity(w * h * 3);
+    for row in rows {
+        for q in row.chunks_exact(4) {
+            let (y0, u, y1, v) = match order {
+                Order::Uyvy => (q[1], q[0], q[3], q[2]),
+                Order::Yuyv => (q[0], q[1], q[2], q[3]),
+            };
+            out.extend_from_slice(&pixel(y0, u, v));
+            out.extend_from_slice(&pixel(y1, u, v));
+        }
+    }
+    Ok(out)
+}
+
+/// One pixel: R = 1.164(Y-16) + 1.596(V-128), G = 1.164(Y-16) - 0.813(V-128) - 0.391(U-128),
+/// B = 1.164(Y-16) + 2.018(U-128), rounded and clamped.
+pub fn pixel(y: u8, u: u8, v: u8) -> [u8; 3] {
+    let c = 1.164 * (f32::from(y) - 16.0);
+    let (d, e) = (f32::from(u) - 128.0, f32::from(v) - 128.0);
+    let q = |x: f32| x.round().clamp(0.0, 255.0) as u8;
+    [q(c + 1.596 * e), q(c - 0.813 * e - 0.391 * d), q(c + 2.018 * d)]
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::image::RawImage;
+
+    fn conv(enc: &str, data: &[u8], w: u32) -> Vec<u8> {
+        let raw = RawImage { width: w, height: 1, step: w * 2, encoding: enc, is_bigendian: false, data };
+        raw.to_rgb().unwrap().iter().copied().collect()
+    }
+
+    fn close(a: &[u8], b: &[u8]) -> bool {
+        a.iter().zip(b).all(|(x, y)| (i16::from(*x) - i16::from(*y)).abs() <= 1)
+    }
+
+    // Reference colours from the BT.601 studio-swing definition: white Y=235, black Y=16,
+    // saturated red (Y,U,V) = (81, 90, 240), saturated blue = (41, 240, 110).
+    #[test]
+    fn uyvy_reference_colours() {
+        let out = conv("yuv422", &[128, 235, 128, 16, 90, 81, 240, 81], 4);
+        assert!(close(&out[..6], &[255, 255, 255, 0, 0, 0]), "{out:?}");
+        assert!(close(&out[6..], &[255, 0, 0, 255, 0, 0]), "{out:?}");
+        assert_eq!(conv("uyvy", &[128, 235, 128, 16, 90, 81, 240, 81], 4), out);
+    }
+
+    #[test]
+    fn yuyv_reference_colours() {
+        let out = conv("yuv422_yuy2", &[41, 240, 41, 110], 2);
+        assert!(close(&out, &[0, 0, 255, 0, 0, 255]), "{out:?}");
+        assert_eq!(conv("yuyv", &[41, 240, 41, 110], 2), out);
+    }
+
+    #[test]
+    fn odd_width_is_rejected() {
+        let raw = RawImage { width: 3, height: 1, step: 6, encoding: "yuyv", is_bigendian: false, data: &[0; 6] };
+        assert!(raw.to_rgb().is_err());
+    }
+}
