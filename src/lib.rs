@@ -3,4 +3,16 @@
 //! Data flow: [`image`] (camera buffers to RGB) → [`detect`] (faces) → [`classify`]
 //! (expressions) → [`pipeline`] (all three behind one call). No ROS types live here.
 
+pub mod annotate;
+pub mod classify;
+pub mod config;
+pub mod detect;
+pub mod eval;
+mod error;
 pub mod image;
+pub mod models;
+pub mod pipeline;
+pub mod runtime;
+
+pub use error::Error;
+pub use pipeline::{Face, FrameResult, Pipeline};

@@ -5,6 +5,7 @@
 //! is a [`FrameError`]; nothing here panics on input.
 
 mod bayer;
+pub mod resize;
 mod compressed;
 mod raw;
 mod yuv;

@@ -1,0 +1,46 @@
+//! `masked_fer`: the command-line face + expression tool.
+
+mod detect_cmd;
+mod eval_cmd;
+mod options;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+/// Find faces in images and classify each face's expression, masked or not.
+///
+/// Models and ONNX Runtime are found automatically (see --models-dir and --ort-lib); run
+/// `make setup` once in a fresh clone to fetch ONNX Runtime.
+#[derive(Parser)]
+#[command(name = "masked_fer", version, about, long_about, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: options::Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Detect faces and classify expressions in image files (JPEG or PNG).
+    Detect(detect_cmd::Args),
+    /// Score a detector against Pascal VOC face boxes (recall by size, precision, ms/image).
+    EvalDetector(eval_cmd::Args),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(if cli.global.verbose { "info" } else { "warn" })).init();
+    let result: Result<i32> = match cli.command {
+        Command::Detect(args) => detect_cmd::run(&cli.global, args),
+        Command::EvalDetector(args) => eval_cmd::run(&cli.global, args),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            // One line that names the culprit (anyhow's context chain, outermost first).
+            eprintln!("masked_fer: {e:#}");
+            std::process::exit(2);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Typed settings of the pipeline: defaults, validation, and loading from a ROS 2 params YAML
+//! (`<node>: ros__parameters: {...}`), so the CLI, replay and node read the same file.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::detect::DetectorConfig;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {reason}")]
+    Read { path: PathBuf, reason: String },
+    #[error("{path}: {reason}")]
+    Parse { path: PathBuf, reason: String },
+    #[error("invalid parameter {name}: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClassifierConfig {
+    /// Expression model (ONNX with the masked_fer metadata contract); empty = the default model.
+    pub model: PathBuf,
+    /// Classify faces at all (off = detection only).
+    pub enabled: bool,
+}
+
+impl Default for ClassifierConfig {
+    fn default() -> Self {
+        Self { model: PathBuf::new(), enabled: true }
+    }
+}
+
+/// Everything a [`crate::pipeline::Pipeline`] needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineConfig {
+    pub detector: DetectorConfig,
+    pub classifier: ClassifierConfig,
+    /// ONNX Runtime intra-op threads per model.
+    pub threads: usize,
+    /// Directory holding the default models; empty = search (see [`crate::models`]).
+    pub models_dir: PathBuf,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self { detector: DetectorConfig::default(), classifier: ClassifierConfig::default(), threads: 1, models_dir: PathBuf::new() }
+    }
+}
+
+impl PipelineConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.detector.validate().map_err(|reason| ConfigError::Invalid { name: "detector", reason })?;
+        if !(1..=64).contains(&self.threads) {
+            return Err(ConfigError::Invalid { name: "threads", reason: format!("{} is not within 1..64", self.threads) });
+        }
+        Ok(())
+    }
+
+    /// Read the `ros__parameters` of `node` (or of the first node in the file, or `/**`) from a
+    /// ROS 2 parameters file. Keys this pipeline does not know are an error, naming the key.
+    pub fn from_ros_params(path: &Path, node: Option<&str>) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read { path: path.into(), reason: e.to_string() })?;
+        let parse = |reason: String| ConfigError::Parse { path: path.into(), reason };
+        let doc: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| parse(e.to_string()))?;
+        let nodes = doc.as_mapping().ok_or_else(|| parse("top level is not a mapping of node names".into()))?;
+        let params = nodes
+            .iter()
+            .find(|(k, _)| node.is_none_or(|n| k.as_str() == Some(n) || k.as_str() == Some("/**")))
+            .and_then(|(_, v)| v.get("ros__parameters"))
+            .ok_or_else(|| parse(format!("no `{}: ros__parameters:` section", node.unwrap_or("<node>"))))?;
+        let mut params = params.clone();
+        // Node-only parameters (topics, QoS, ...) live beside the pipeline's in the same file.
+        if let Some(m) = params.as_mapping_mut() {
+            let keys: Vec<serde_yaml::Value> = m.keys().filter(|k| !matches!(k.as_str(), Some("detector" | "classifier" | "threads" | "models_dir"))).cloned().collect();
+            for k in keys {
+                m.remove(&k);
+            }
+        }
+        let cfg: Self = serde_yaml::from_value(params).map_err(|e| parse(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::DetectorKind;
+
+    fn write(text: &str) -> tempfile::NamedTempFile {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), text).unwrap();
+        f
+    }
+
+    #[test]
+    fn ros_params_file_overrides_defaults() {
+        let f = write("masked_fer:\n  ros__parameters:\n    image_topics: [/camera/image_raw]\n    threads: 2\n    detector:\n      kind: blazeface\n      input_width: 128\n      input_height: 128\n      score_threshold: 0.7\n");
+        let c = PipelineConfig::from_ros_params(f.path(), Some("masked_fer")).unwrap();
+        assert_eq!(c.threads, 2);
+        assert_eq!(c.detector.kind, DetectorKind::Blazeface);
+        assert_eq!(c.detector.score_threshold, 0.7);
+        assert_eq!(c.detector.max_faces, DetectorConfig::default().max_faces);
+    }
+
+    #[test]
+    fn bad_files_name_the_problem() {
+        let typo = write("masked_fer:\n  ros__parameters:\n    detector:\n      score_treshold: 0.5\n");
+        assert!(PipelineConfig::from_ros_params(typo.path(), None).unwrap_err().to_string().contains("score_treshold"));
+        let range = write("masked_fer:\n  ros__parameters:\n    detector:\n      nms_iou: 3.0\n");
+        assert!(PipelineConfig::from_ros_params(range.path(), None).unwrap_err().to_string().contains("nms_iou"));
+        let other = write("someone_else:\n  ros__parameters: {}\n");
+        assert!(PipelineConfig::from_ros_params(other.path(), Some("masked_fer")).is_err());
+        assert!(PipelineConfig::from_ros_params(Path::new("/nonexistent.yaml"), None).unwrap_err().to_string().contains("/nonexistent.yaml"));
+    }
+}

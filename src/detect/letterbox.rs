@@ -1,0 +1,59 @@
+//! Fit a frame into a detector's input tensor without distortion, and map results back.
+
+use ndarray::{ArrayView3, ArrayViewMut3};
+
+use crate::image::{resize::RgbResizer, FrameError};
+
+/// How source pixels map into the network input: `input = source * scale + offset`.
+#[derive(Debug, Clone, Copy)]
+pub struct Placement {
+    pub scale_x: f32,
+    pub scale_y: f32,
+    pub off_x: f32,
+    pub off_y: f32,
+}
+
+impl Placement {
+    pub fn to_source(&self, x: f32, y: f32) -> [f32; 2] {
+        [(x - self.off_x) / self.scale_x, (y - self.off_y) / self.scale_y]
+    }
+}
+
+/// Per-channel input normalisation: `tensor[c] = (pixel[source[c]] - mean[c]) * scale[c]`.
+pub struct Normalise {
+    pub source: [usize; 3],
+    pub mean: [f32; 3],
+    pub scale: [f32; 3],
+    /// Value of tensor cells outside the image.
+    pub pad: f32,
+}
+
+/// Resize `image` to fit `tensor` ([3, H, W]) keeping its aspect ratio, placed at the top-left
+/// corner or centred, and fill the tensor.
+pub fn letterbox(
+    resizer: &mut RgbResizer,
+    image: ArrayView3<'_, u8>,
+    mut tensor: ArrayViewMut3<'_, f32>,
+    centred: bool,
+    norm: &Normalise,
+) -> Result<Placement, FrameError> {
+    let (h, w, _) = image.dim();
+    let (_, th, tw) = tensor.dim();
+    let scale = (tw as f64 / w as f64).min(th as f64 / h as f64);
+    let nw = ((w as f64 * scale).round() as usize).clamp(1, tw);
+    let nh = ((h as f64 * scale).round() as usize).clamp(1, th);
+    let (ox, oy) = if centred { ((tw - nw) / 2, (th - nh) / 2) } else { (0, 0) };
+    let pixels = resizer.resize(image, None, nw as u32, nh as u32)?;
+    tensor.fill(norm.pad);
+    for c in 0..3 {
+        let (src, mean, k) = (norm.source[c], norm.mean[c], norm.scale[c]);
+        let mut plane = tensor.index_axis_mut(ndarray::Axis(0), c);
+        for y in 0..nh {
+            let row = &pixels[y * nw * 3..(y + 1) * nw * 3];
+            for (x, px) in row.chunks_exact(3).enumerate() {
+                plane[[oy + y, ox + x]] = (f32::from(px[src]) - mean) * k;
+            }
+        }
+    }
+    Ok(Placement { scale_x: nw as f32 / w as f32, scale_y: nh as f32 / h as f32, off_x: ox as f32, off_y: oy as f32 })
+}

