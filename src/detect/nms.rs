@@ -35,11 +35,10 @@ pub fn weighted(mut faces: Vec<Detection>, threshold: f32) -> Vec<Detection> {
     by_score_desc(&mut faces);
     let mut out = Vec::new();
     while !faces.is_empty() {
-        let top = faces[0].bbox;
-        let (cluster, rest): (Vec<Detection>, Vec<Detection>) = faces.into_iter().partition(|f| iou(&top, &f.bbox) > threshold);
+        let top = faces.remove(0);
+        let (mut cluster, rest): (Vec<Detection>, Vec<Detection>) = faces.into_iter().partition(|f| iou(&top.bbox, &f.bbox) > threshold);
         faces = rest;
-        // An isolated top box has IoU 1 with itself unless it is degenerate; keep it either way.
-        let cluster = if cluster.is_empty() { vec![faces.remove(0)] } else { cluster };
+        cluster.insert(0, top);
         let total: f32 = cluster.iter().map(|f| f.score).sum();
         let mut merged = Detection { bbox: BBox { x0: 0.0, y0: 0.0, x1: 0.0, y1: 0.0 }, score: cluster[0].score, landmarks: [[0.0; 2]; 5] };
         for f in &cluster {
