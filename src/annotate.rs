@@ -5,7 +5,9 @@ use std::sync::OnceLock;
 
 use ab_glyph::{FontRef, PxScale};
 use image::{Rgb, RgbImage};
-use imageproc::drawing::{draw_filled_circle_mut, draw_filled_rect_mut, draw_hollow_rect_mut, draw_text_mut, text_size};
+use imageproc::drawing::{
+    draw_filled_circle_mut, draw_filled_rect_mut, draw_hollow_rect_mut, draw_text_mut, text_size,
+};
 use imageproc::rect::Rect;
 
 use crate::pipeline::Face;
@@ -40,20 +42,37 @@ pub fn draw_faces(img: &mut RgbImage, faces: &[Face]) {
     for f in faces {
         let c = colour(&f.expression);
         let (x0, y0) = (f.bbox.x0.round() as i32, f.bbox.y0.round() as i32);
-        let (bw, bh) = (f.bbox.width().round().max(1.0) as u32, f.bbox.height().round().max(1.0) as u32);
+        let (bw, bh) = (
+            f.bbox.width().round().max(1.0) as u32,
+            f.bbox.height().round().max(1.0) as u32,
+        );
         for t in 0..thickness {
             let r = Rect::at(x0 - t, y0 - t).of_size(bw + 2 * t as u32, bh + 2 * t as u32);
             draw_hollow_rect_mut(img, r, c);
         }
         for p in &f.landmarks {
-            draw_filled_circle_mut(img, (p[0].round() as i32, p[1].round() as i32), thickness, Rgb([0, 255, 255]));
+            draw_filled_circle_mut(
+                img,
+                (p[0].round() as i32, p[1].round() as i32),
+                thickness,
+                Rgb([0, 255, 255]),
+            );
         }
-        let text = if f.expression.is_empty() { format!("face {:.0}%", f.score * 100.0) } else { format!("{} {:.0}%", f.expression, f.confidence * 100.0) };
+        let text = if f.expression.is_empty() {
+            format!("face {:.0}%", f.score * 100.0)
+        } else {
+            format!("{} {:.0}%", f.expression, f.confidence * 100.0)
+        };
         let (tw, th) = text_size(scale, font(), &text);
-        // Label above the box, or inside it when the box touches the top edge.
-        let ty = if y0 - th as i32 - 4 >= 0 { y0 - th as i32 - 4 } else { y0 + 2 };
-        draw_filled_rect_mut(img, Rect::at(x0 - thickness, ty).of_size(tw + 6, th + 4), c);
-        draw_text_mut(img, Rgb([0, 0, 0]), x0 - thickness + 3, ty + 1, scale, font(), &text);
+        // Label above the box (inside it when the box touches the top edge), kept in the image.
+        let ty = if y0 - th as i32 - 4 >= 0 {
+            y0 - th as i32 - 4
+        } else {
+            y0 + 2
+        };
+        let tx = (x0 - thickness).min(w as i32 - tw as i32 - 6).max(0);
+        draw_filled_rect_mut(img, Rect::at(tx, ty).of_size(tw + 6, th + 4), c);
+        draw_text_mut(img, Rgb([0, 0, 0]), tx + 3, ty + 1, scale, font(), &text);
     }
 }
 
@@ -66,7 +85,12 @@ mod tests {
     fn draws_box_and_label_pixels() {
         let mut img = RgbImage::new(200, 150);
         let face = Face {
-            bbox: BBox { x0: 50.0, y0: 60.0, x1: 110.0, y1: 130.0 },
+            bbox: BBox {
+                x0: 50.0,
+                y0: 60.0,
+                x1: 110.0,
+                y1: 130.0,
+            },
             score: 0.9,
             landmarks: [[70.0, 80.0]; 5],
             expression: "happy".into(),
@@ -79,6 +103,8 @@ mod tests {
         // The label background sits above the box and holds dark text pixels.
         let label: Vec<_> = (50..90).map(|x| *img.get_pixel(x, 50)).collect();
         assert!(label.iter().any(|p| *p == colour("happy")));
-        assert!((50..120).flat_map(|x| (40..60).map(move |y| (x, y))).any(|(x, y)| img.get_pixel(x, y).0[2] < 50 && img.get_pixel(x, y).0[0] < 50));
+        assert!((50..120)
+            .flat_map(|x| (40..60).map(move |y| (x, y)))
+            .any(|(x, y)| img.get_pixel(x, y).0[2] < 50 && img.get_pixel(x, y).0[0] < 50));
     }
 }

@@ -39,8 +39,17 @@ pub struct ModelContract {
 impl ModelContract {
     /// Parse the contract from `key -> value` metadata; `path` names the model in errors.
     pub fn parse(get: impl Fn(&str) -> Option<String>, path: &Path) -> Result<Self, ModelError> {
-        let bad = |reason: String| ModelError::Contract { path: path.to_path_buf(), reason };
-        let need = |key: &str| get(key).ok_or_else(|| bad(format!("metadata_props has no {key:?}; not a masked_fer classifier export")));
+        let bad = |reason: String| ModelError::Contract {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let need = |key: &str| {
+            get(key).ok_or_else(|| {
+                bad(format!(
+                    "metadata_props has no {key:?}; not a masked_fer classifier export"
+                ))
+            })
+        };
         let floats = |key: &str| -> Result<Vec<f32>, ModelError> {
             need(key)?
                 .split(',')
@@ -48,14 +57,23 @@ impl ModelContract {
                 .collect::<Option<Vec<_>>>()
                 .ok_or_else(|| bad(format!("{key} must be comma-separated numbers")))
         };
-        let labels: Vec<String> = need("labels")?.split(',').map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect();
+        let labels: Vec<String> = need("labels")?
+            .split(',')
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty())
+            .collect();
         if labels.len() < 2 {
             return Err(bad("labels must name at least two classes".into()));
         }
         let size = need("input_size")?;
         let (h, w) = size
             .split_once(['x', 'X'])
-            .and_then(|(h, w)| Some((h.trim().parse::<usize>().ok()?, w.trim().parse::<usize>().ok()?)))
+            .and_then(|(h, w)| {
+                Some((
+                    h.trim().parse::<usize>().ok()?,
+                    w.trim().parse::<usize>().ok()?,
+                ))
+            })
             .filter(|&(h, w)| (8..=1024).contains(&h) && (8..=1024).contains(&w))
             .ok_or_else(|| bad(format!("input_size {size:?} is not HxW within 8..1024")))?;
         let color = match need("color")?.trim() {
@@ -66,15 +84,34 @@ impl ModelContract {
         let channels = if color == ColorMode::Gray { 1 } else { 3 };
         let (mean, std) = (floats("mean")?, floats("std")?);
         if mean.len() != channels || std.len() != channels || std.iter().any(|&s| s <= 0.0) {
-            return Err(bad(format!("mean/std need {channels} value(s) each, std > 0")));
+            return Err(bad(format!(
+                "mean/std need {channels} value(s) each, std > 0"
+            )));
         }
-        let crop_margin = floats("crop_margin")?.first().copied().filter(|m| (-0.4..=1.0).contains(m)).ok_or_else(|| bad("crop_margin must be within -0.4..1".into()))?;
+        let crop_margin = floats("crop_margin")?
+            .first()
+            .copied()
+            .filter(|m| (-0.4..=1.0).contains(m))
+            .ok_or_else(|| bad("crop_margin must be within -0.4..1".into()))?;
         let logits = match need("outputs")?.trim() {
             "logits" => true,
             "probabilities" => false,
-            other => return Err(bad(format!("outputs {other:?} is neither logits nor probabilities"))),
+            other => {
+                return Err(bad(format!(
+                    "outputs {other:?} is neither logits nor probabilities"
+                )))
+            }
         };
-        Ok(Self { labels, height: h, width: w, color, mean, std, crop_margin, logits })
+        Ok(Self {
+            labels,
+            height: h,
+            width: w,
+            color,
+            mean,
+            std,
+            crop_margin,
+            logits,
+        })
     }
 
     pub fn channels(&self) -> usize {
@@ -87,9 +124,15 @@ impl ModelContract {
 
     /// The square crop of a face box: side = max(w, h) * (1 + 2 * margin), same centre.
     pub fn crop_region(&self, b: &BBox) -> Region {
-        let side = f64::from(b.width().max(b.height()).max(1.0)) * (1.0 + 2.0 * f64::from(self.crop_margin));
+        let side = f64::from(b.width().max(b.height()).max(1.0))
+            * (1.0 + 2.0 * f64::from(self.crop_margin));
         let (cx, cy) = b.center();
-        Region { left: f64::from(cx) - side / 2.0, top: f64::from(cy) - side / 2.0, width: side, height: side }
+        Region {
+            left: f64::from(cx) - side / 2.0,
+            top: f64::from(cy) - side / 2.0,
+            width: side,
+            height: side,
+        }
     }
 }
 
@@ -105,11 +148,28 @@ pub struct Classifier {
 impl Classifier {
     pub fn open(model: &Path, threads: usize) -> Result<Self, ModelError> {
         let session = open_session(model, threads)?;
-        let meta = session.metadata().map_err(|e| ModelError::ModelLoad { path: model.to_path_buf(), reason: e.to_string() })?;
+        let meta = session.metadata().map_err(|e| ModelError::ModelLoad {
+            path: model.to_path_buf(),
+            reason: e.to_string(),
+        })?;
         let contract = ModelContract::parse(|k| meta.custom(k), model)?;
         drop(meta);
-        let input_name = session.inputs().first().map(|i| i.name().to_string()).ok_or_else(|| ModelError::Contract { path: model.to_path_buf(), reason: "model has no input".into() })?;
-        Ok(Self { contract, model: model.to_path_buf(), session, input_name, batch: Vec::new(), resizer: RgbResizer::default() })
+        let input_name = session
+            .inputs()
+            .first()
+            .map(|i| i.name().to_string())
+            .ok_or_else(|| ModelError::Contract {
+                path: model.to_path_buf(),
+                reason: "model has no input".into(),
+            })?;
+        Ok(Self {
+            contract,
+            model: model.to_path_buf(),
+            session,
+            input_name,
+            batch: Vec::new(),
+            resizer: RgbResizer::default(),
+        })
     }
 
     pub fn contract(&self) -> &ModelContract {
@@ -121,26 +181,95 @@ impl Classifier {
     }
 
     /// Class probabilities (in `contract().labels` order) for each face box, in one batch.
-    pub fn classify(&mut self, image: ArrayView3<'_, u8>, boxes: &[BBox]) -> Result<Vec<Vec<f32>>, Error> {
+    pub fn classify(
+        &mut self,
+        image: ArrayView3<'_, u8>,
+        boxes: &[BBox],
+    ) -> Result<Vec<Vec<f32>>, Error> {
         if boxes.is_empty() {
             return Ok(Vec::new());
         }
         let c = &self.contract;
         let (n, ch, h, w) = (boxes.len(), c.channels(), c.height, c.width);
         self.batch.resize(n * ch * h * w, 0.0);
-        let mut batch = ArrayViewMut4::from_shape((n, ch, h, w), &mut self.batch[..]).map_err(|e| ModelError::Contract { path: self.model.clone(), reason: e.to_string() })?;
+        let mut batch =
+            ArrayViewMut4::from_shape((n, ch, h, w), &mut self.batch[..]).map_err(|e| {
+                ModelError::Contract {
+                    path: self.model.clone(),
+                    reason: e.to_string(),
+                }
+            })?;
         for (b, mut slot) in boxes.iter().zip(batch.axis_iter_mut(Axis(0))) {
             crop_into(&mut self.resizer, image, c, &c.crop_region(b), &mut slot)?;
         }
-        let fail = inference_error(&self.model);
-        let tensor = TensorRef::from_array_view(batch.view()).map_err(&fail)?;
-        let outputs = self.session.run(ort::inputs![self.input_name.as_str() => tensor]).map_err(&fail)?;
+        Self::run(
+            &mut self.session,
+            &self.model,
+            &self.input_name,
+            c,
+            batch.view(),
+        )
+    }
+
+    /// Class probabilities for a ready-made `[N, C, H, W]` input batch (already cropped and
+    /// normalised as the contract says).
+    pub fn classify_tensor(
+        &mut self,
+        batch: ndarray::ArrayView4<'_, f32>,
+    ) -> Result<Vec<Vec<f32>>, Error> {
+        let c = &self.contract;
+        let want = [c.channels(), c.height, c.width];
+        if batch.shape()[1..] != want {
+            return Err(ModelError::Contract {
+                path: self.model.clone(),
+                reason: format!(
+                    "input shape {:?}, expected [N, {}, {}, {}]",
+                    batch.shape(),
+                    want[0],
+                    want[1],
+                    want[2]
+                ),
+            }
+            .into());
+        }
+        Self::run(&mut self.session, &self.model, &self.input_name, c, batch)
+    }
+
+    fn run(
+        session: &mut Session,
+        model: &Path,
+        input_name: &str,
+        c: &ModelContract,
+        batch: ndarray::ArrayView4<'_, f32>,
+    ) -> Result<Vec<Vec<f32>>, Error> {
+        let n = batch.shape()[0];
+        let fail = inference_error(model);
+        let tensor = TensorRef::from_array_view(batch).map_err(&fail)?;
+        let outputs = session
+            .run(ort::inputs![input_name => tensor])
+            .map_err(&fail)?;
         let out = outputs[0].try_extract_array::<f32>().map_err(&fail)?;
         let k = c.labels.len();
         if out.shape() != [n, k] {
-            return Err(ModelError::Contract { path: self.model.clone(), reason: format!("output shape {:?}, expected [{n}, {k}] for {k} labels", out.shape()) }.into());
+            return Err(ModelError::Contract {
+                path: model.to_path_buf(),
+                reason: format!(
+                    "output shape {:?}, expected [{n}, {k}] for {k} labels",
+                    out.shape()
+                ),
+            }
+            .into());
         }
-        Ok(out.outer_iter().map(|row| if c.logits { softmax(row.iter().copied()) } else { row.iter().copied().collect() }).collect())
+        Ok(out
+            .outer_iter()
+            .map(|row| {
+                if c.logits {
+                    softmax(row.iter().copied())
+                } else {
+                    row.iter().copied().collect()
+                }
+            })
+            .collect())
     }
 }
 
@@ -173,14 +302,21 @@ fn crop_into(
         return Ok(()); // the box lies outside the image: all padding
     }
     let (dw, dh) = (dx1 - dx0, dy1 - dy0);
-    let visible = Region { left: x0, top: y0, width: x1 - x0, height: y1 - y0 };
+    let visible = Region {
+        left: x0,
+        top: y0,
+        width: x1 - x0,
+        height: y1 - y0,
+    };
     let px = resizer.resize(image, Some(visible), dw as u32, dh as u32)?;
     for y in 0..dh {
         for x in 0..dw {
             let p = &px[(y * dw + x) * 3..(y * dw + x) * 3 + 3];
             if c.color == ColorMode::Gray {
                 // ITU-R 601 luma, as PIL's convert("L") used on the training images.
-                let l = (f32::from(p[0]) * 299.0 + f32::from(p[1]) * 587.0 + f32::from(p[2]) * 114.0) / 1000.0;
+                let l =
+                    (f32::from(p[0]) * 299.0 + f32::from(p[1]) * 587.0 + f32::from(p[2]) * 114.0)
+                        / 1000.0;
                 slot[[0, dy0 + y, dx0 + x]] = norm(l, 0);
             } else {
                 for ch in 0..3 {
@@ -205,7 +341,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn meta(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| m.get(k).cloned()
     }
 
@@ -224,7 +363,12 @@ mod tests {
         let c = ModelContract::parse(meta(&GOOD), Path::new("m.onnx")).unwrap();
         assert_eq!(c.labels.len(), 7);
         assert_eq!((c.height, c.width, c.channels()), (48, 48, 1));
-        let r = c.crop_region(&BBox { x0: 10.0, y0: 20.0, x1: 30.0, y1: 60.0 });
+        let r = c.crop_region(&BBox {
+            x0: 10.0,
+            y0: 20.0,
+            x1: 30.0,
+            y1: 60.0,
+        });
         let near = |a: f64, b: f64| (a - b).abs() < 1e-4;
         assert!(near(r.width, 48.0) && near(r.height, 48.0), "{r:?}");
         assert!(near(r.left, -4.0) && near(r.top, 16.0), "{r:?}");
@@ -232,13 +376,33 @@ mod tests {
 
     #[test]
     fn every_broken_key_is_named() {
-        for (key, value) in [("labels", "happy"), ("input_size", "48"), ("color", "hsv"), ("mean", "a"), ("std", "0"), ("crop_margin", "5"), ("outputs", "scores")] {
-            let pairs: Vec<(&str, &str)> = GOOD.iter().map(|&(k, v)| if k == key { (k, value) } else { (k, v) }).collect();
-            let err = ModelContract::parse(meta(&pairs), Path::new("m.onnx")).unwrap_err().to_string();
+        for (key, value) in [
+            ("labels", "happy"),
+            ("input_size", "48"),
+            ("color", "hsv"),
+            ("mean", "a"),
+            ("std", "0"),
+            ("crop_margin", "5"),
+            ("outputs", "scores"),
+        ] {
+            let pairs: Vec<(&str, &str)> = GOOD
+                .iter()
+                .map(|&(k, v)| if k == key { (k, value) } else { (k, v) })
+                .collect();
+            let err = ModelContract::parse(meta(&pairs), Path::new("m.onnx"))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("m.onnx"), "{err}");
         }
-        let missing: Vec<(&str, &str)> = GOOD.iter().copied().filter(|(k, _)| *k != "outputs").collect();
-        assert!(ModelContract::parse(meta(&missing), Path::new("m.onnx")).unwrap_err().to_string().contains("outputs"));
+        let missing: Vec<(&str, &str)> = GOOD
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != "outputs")
+            .collect();
+        assert!(ModelContract::parse(meta(&missing), Path::new("m.onnx"))
+            .unwrap_err()
+            .to_string()
+            .contains("outputs"));
     }
 
     #[test]
@@ -247,8 +411,20 @@ mod tests {
         let white = ndarray::Array3::from_elem((40, 40, 3), 255u8);
         let mut slot = ndarray::Array3::<f32>::zeros((1, 48, 48));
         // A crop whose left half lies outside the image.
-        let region = Region { left: -20.0, top: 0.0, width: 40.0, height: 40.0 };
-        crop_into(&mut RgbResizer::default(), white.view(), &c, &region, &mut slot.view_mut()).unwrap();
+        let region = Region {
+            left: -20.0,
+            top: 0.0,
+            width: 40.0,
+            height: 40.0,
+        };
+        crop_into(
+            &mut RgbResizer::default(),
+            white.view(),
+            &c,
+            &region,
+            &mut slot.view_mut(),
+        )
+        .unwrap();
         let grey = (128.0 / 255.0 - 0.5) / 0.25;
         let white_v = (1.0 - 0.5) / 0.25;
         assert!((slot[[0, 10, 5]] - grey).abs() < 1e-5);

@@ -28,7 +28,10 @@ pub struct ClassifierConfig {
 
 impl Default for ClassifierConfig {
     fn default() -> Self {
-        Self { model: PathBuf::new(), enabled: true }
+        Self {
+            model: PathBuf::new(),
+            enabled: true,
+        }
     }
 }
 
@@ -46,15 +49,28 @@ pub struct PipelineConfig {
 
 impl Default for PipelineConfig {
     fn default() -> Self {
-        Self { detector: DetectorConfig::default(), classifier: ClassifierConfig::default(), threads: 1, models_dir: PathBuf::new() }
+        Self {
+            detector: DetectorConfig::default(),
+            classifier: ClassifierConfig::default(),
+            threads: 1,
+            models_dir: PathBuf::new(),
+        }
     }
 }
 
 impl PipelineConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
-        self.detector.validate().map_err(|reason| ConfigError::Invalid { name: "detector", reason })?;
+        self.detector
+            .validate()
+            .map_err(|reason| ConfigError::Invalid {
+                name: "detector",
+                reason,
+            })?;
         if !(1..=64).contains(&self.threads) {
-            return Err(ConfigError::Invalid { name: "threads", reason: format!("{} is not within 1..64", self.threads) });
+            return Err(ConfigError::Invalid {
+                name: "threads",
+                reason: format!("{} is not within 1..64", self.threads),
+            });
         }
         Ok(())
     }
@@ -62,19 +78,42 @@ impl PipelineConfig {
     /// Read the `ros__parameters` of `node` (or of the first node in the file, or `/**`) from a
     /// ROS 2 parameters file. Keys this pipeline does not know are an error, naming the key.
     pub fn from_ros_params(path: &Path, node: Option<&str>) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read { path: path.into(), reason: e.to_string() })?;
-        let parse = |reason: String| ConfigError::Parse { path: path.into(), reason };
-        let doc: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| parse(e.to_string()))?;
-        let nodes = doc.as_mapping().ok_or_else(|| parse("top level is not a mapping of node names".into()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.into(),
+            reason: e.to_string(),
+        })?;
+        let parse = |reason: String| ConfigError::Parse {
+            path: path.into(),
+            reason,
+        };
+        let doc: serde_yaml::Value =
+            serde_yaml::from_str(&text).map_err(|e| parse(e.to_string()))?;
+        let nodes = doc
+            .as_mapping()
+            .ok_or_else(|| parse("top level is not a mapping of node names".into()))?;
         let params = nodes
             .iter()
             .find(|(k, _)| node.is_none_or(|n| k.as_str() == Some(n) || k.as_str() == Some("/**")))
             .and_then(|(_, v)| v.get("ros__parameters"))
-            .ok_or_else(|| parse(format!("no `{}: ros__parameters:` section", node.unwrap_or("<node>"))))?;
+            .ok_or_else(|| {
+                parse(format!(
+                    "no `{}: ros__parameters:` section",
+                    node.unwrap_or("<node>")
+                ))
+            })?;
         let mut params = params.clone();
         // Node-only parameters (topics, QoS, ...) live beside the pipeline's in the same file.
         if let Some(m) = params.as_mapping_mut() {
-            let keys: Vec<serde_yaml::Value> = m.keys().filter(|k| !matches!(k.as_str(), Some("detector" | "classifier" | "threads" | "models_dir"))).cloned().collect();
+            let keys: Vec<serde_yaml::Value> = m
+                .keys()
+                .filter(|k| {
+                    !matches!(
+                        k.as_str(),
+                        Some("detector" | "classifier" | "threads" | "models_dir")
+                    )
+                })
+                .cloned()
+                .collect();
             for k in keys {
                 m.remove(&k);
             }
@@ -108,12 +147,24 @@ mod tests {
 
     #[test]
     fn bad_files_name_the_problem() {
-        let typo = write("masked_fer:\n  ros__parameters:\n    detector:\n      score_treshold: 0.5\n");
-        assert!(PipelineConfig::from_ros_params(typo.path(), None).unwrap_err().to_string().contains("score_treshold"));
+        let typo =
+            write("masked_fer:\n  ros__parameters:\n    detector:\n      score_treshold: 0.5\n");
+        assert!(PipelineConfig::from_ros_params(typo.path(), None)
+            .unwrap_err()
+            .to_string()
+            .contains("score_treshold"));
         let range = write("masked_fer:\n  ros__parameters:\n    detector:\n      nms_iou: 3.0\n");
-        assert!(PipelineConfig::from_ros_params(range.path(), None).unwrap_err().to_string().contains("nms_iou"));
+        assert!(PipelineConfig::from_ros_params(range.path(), None)
+            .unwrap_err()
+            .to_string()
+            .contains("nms_iou"));
         let other = write("someone_else:\n  ros__parameters: {}\n");
         assert!(PipelineConfig::from_ros_params(other.path(), Some("masked_fer")).is_err());
-        assert!(PipelineConfig::from_ros_params(Path::new("/nonexistent.yaml"), None).unwrap_err().to_string().contains("/nonexistent.yaml"));
+        assert!(
+            PipelineConfig::from_ros_params(Path::new("/nonexistent.yaml"), None)
+                .unwrap_err()
+                .to_string()
+                .contains("/nonexistent.yaml")
+        );
     }
 }

@@ -15,15 +15,36 @@ pub struct VocImage {
 /// Parse a Pascal VOC annotation file (`<filename>`, `<object><name>`, `<bndbox>`).
 pub fn parse_voc(text: &str) -> Result<VocImage, String> {
     let doc = roxmltree::Document::parse(text).map_err(|e| e.to_string())?;
-    let child_text = |n: roxmltree::Node, tag: &str| n.children().find(|c| c.has_tag_name(tag)).and_then(|c| c.text()).map(str::trim).map(str::to_string);
+    let child_text = |n: roxmltree::Node, tag: &str| {
+        n.children()
+            .find(|c| c.has_tag_name(tag))
+            .and_then(|c| c.text())
+            .map(str::trim)
+            .map(str::to_string)
+    };
     let root = doc.root_element();
     let filename = child_text(root, "filename").ok_or("no <filename>")?;
     let mut boxes = Vec::new();
     for obj in root.children().filter(|c| c.has_tag_name("object")) {
         let name = child_text(obj, "name").unwrap_or_default();
-        let bb = obj.children().find(|c| c.has_tag_name("bndbox")).ok_or("object without <bndbox>")?;
-        let num = |tag: &str| child_text(bb, tag).and_then(|t| t.parse::<f32>().ok()).ok_or(format!("bad <{tag}>"));
-        boxes.push((BBox { x0: num("xmin")?, y0: num("ymin")?, x1: num("xmax")?, y1: num("ymax")? }, name));
+        let bb = obj
+            .children()
+            .find(|c| c.has_tag_name("bndbox"))
+            .ok_or("object without <bndbox>")?;
+        let num = |tag: &str| {
+            child_text(bb, tag)
+                .and_then(|t| t.parse::<f32>().ok())
+                .ok_or(format!("bad <{tag}>"))
+        };
+        boxes.push((
+            BBox {
+                x0: num("xmin")?,
+                y0: num("ymin")?,
+                x1: num("xmax")?,
+                y1: num("ymax")?,
+            },
+            name,
+        ));
     }
     Ok(VocImage { filename, boxes })
 }
@@ -37,7 +58,12 @@ pub fn match_faces(truth: &[BBox], found: &[Detection], threshold: f32) -> (Vec<
     let mut hit = vec![false; truth.len()];
     let mut true_pos = 0;
     for d in order {
-        let best = truth.iter().enumerate().filter(|(i, _)| !hit[*i]).map(|(i, t)| (i, iou(t, &d.bbox))).max_by(|a, b| a.1.total_cmp(&b.1));
+        let best = truth
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !hit[*i])
+            .map(|(i, t)| (i, iou(t, &d.bbox)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
         if let Some((i, v)) = best {
             if v >= threshold {
                 hit[i] = true;
@@ -118,8 +144,16 @@ mod tests {
         assert_eq!(v.filename, "a.png");
         assert_eq!(v.boxes.len(), 2);
         let truth: Vec<BBox> = v.boxes.iter().map(|b| b.0).collect();
-        let det = |x0, y0, x1, y1, score| Detection { bbox: BBox { x0, y0, x1, y1 }, score, landmarks: [[0.0; 2]; 5] };
-        let found = vec![det(12.0, 12.0, 50.0, 58.0, 0.9), det(11.0, 11.0, 49.0, 59.0, 0.8), det(300.0, 300.0, 320.0, 320.0, 0.7)];
+        let det = |x0, y0, x1, y1, score| Detection {
+            bbox: BBox { x0, y0, x1, y1 },
+            score,
+            landmarks: [[0.0; 2]; 5],
+        };
+        let found = vec![
+            det(12.0, 12.0, 50.0, 58.0, 0.9),
+            det(11.0, 11.0, 49.0, 59.0, 0.8),
+            det(300.0, 300.0, 320.0, 320.0, 0.7),
+        ];
         let mut s = DetectionScore::default();
         s.add(&truth, &found, 0.5);
         assert_eq!((s.found, s.true_positives, s.detections), (1, 1, 3));

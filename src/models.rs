@@ -37,5 +37,8 @@ pub fn resolve(chosen: &Path, default_name: &str, models_dir: &Path) -> PathBuf 
         return chosen.to_path_buf();
     }
     let dirs = search_dirs(models_dir);
-    dirs.iter().map(|d| d.join(default_name)).find(|p| p.is_file()).unwrap_or_else(|| dirs[0].join(default_name))
+    dirs.iter()
+        .map(|d| d.join(default_name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| dirs[0].join(default_name))
 }

@@ -58,16 +58,32 @@ impl Pipeline {
     /// ONNX Runtime must already be initialised with [`crate::runtime::init_runtime`], or it is
     /// looked for at its default location.
     pub fn new(config: PipelineConfig) -> Result<Self, Error> {
-        config.validate().map_err(|e| ModelError::Contract { path: PathBuf::from("<config>"), reason: e.to_string() })?;
-        let detector_model = models::resolve(&config.detector.model, config.detector.kind.model_file(), &config.models_dir);
+        config.validate().map_err(|e| ModelError::Contract {
+            path: PathBuf::from("<config>"),
+            reason: e.to_string(),
+        })?;
+        let detector_model = models::resolve(
+            &config.detector.model,
+            config.detector.kind.model_file(),
+            &config.models_dir,
+        );
         let detector = open_detector(&config.detector, detector_model.clone(), config.threads)?;
         let classifier = if config.classifier.enabled {
-            let path = models::resolve(&config.classifier.model, models::DEFAULT_CLASSIFIER, &config.models_dir);
+            let path = models::resolve(
+                &config.classifier.model,
+                models::DEFAULT_CLASSIFIER,
+                &config.models_dir,
+            );
             Some(Classifier::open(&path, config.threads)?)
         } else {
             None
         };
-        Ok(Self { detector, classifier, detector_model, config })
+        Ok(Self {
+            detector,
+            classifier,
+            detector_model,
+            config,
+        })
     }
 
     pub fn config(&self) -> &PipelineConfig {
@@ -77,17 +93,26 @@ impl Pipeline {
     /// Model files in use: detector, then classifier (if any).
     pub fn model_files(&self) -> Vec<PathBuf> {
         let mut v = vec![self.detector_model.clone()];
-        v.extend(self.classifier.as_ref().map(|c| c.model_path().to_path_buf()));
+        v.extend(
+            self.classifier
+                .as_ref()
+                .map(|c| c.model_path().to_path_buf()),
+        );
         v
     }
 
     /// Class names of the expression model (empty when classification is off).
     pub fn labels(&self) -> &[String] {
-        self.classifier.as_ref().map_or(&[], |c| &c.contract().labels)
+        self.classifier
+            .as_ref()
+            .map_or(&[], |c| &c.contract().labels)
     }
 
     /// Apply new detector thresholds and limits at once (input size and model stay).
-    pub fn set_detector_limits(&mut self, config: &crate::detect::DetectorConfig) -> Result<(), String> {
+    pub fn set_detector_limits(
+        &mut self,
+        config: &crate::detect::DetectorConfig,
+    ) -> Result<(), String> {
         config.validate()?;
         self.detector.set_limits(config);
         self.config.detector.score_threshold = config.score_threshold;
@@ -113,7 +138,11 @@ impl Pipeline {
         self.process_decoded(rgb, Duration::ZERO)
     }
 
-    fn process_decoded(&mut self, rgb: ArrayView3<'_, u8>, decode: Duration) -> Result<FrameResult, Error> {
+    fn process_decoded(
+        &mut self,
+        rgb: ArrayView3<'_, u8>,
+        decode: Duration,
+    ) -> Result<FrameResult, Error> {
         let (height, width, _) = rgb.dim();
         let t = Instant::now();
         let detections = self.detector.detect(rgb)?;
@@ -131,10 +160,27 @@ impl Pipeline {
             .zip(probs)
             .map(|(d, p)| {
                 let best = p.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1));
-                let (expression, confidence) = best.map_or((String::new(), 0.0), |(i, &s)| (labels[i].clone(), s));
-                Face { bbox: d.bbox, score: d.score, landmarks: d.landmarks, expression, confidence, probabilities: p }
+                let (expression, confidence) =
+                    best.map_or((String::new(), 0.0), |(i, &s)| (labels[i].clone(), s));
+                Face {
+                    bbox: d.bbox,
+                    score: d.score,
+                    landmarks: d.landmarks,
+                    expression,
+                    confidence,
+                    probabilities: p,
+                }
             })
             .collect();
-        Ok(FrameResult { width, height, faces, times: StageTimes { decode, detect, classify } })
+        Ok(FrameResult {
+            width,
+            height,
+            faces,
+            times: StageTimes {
+                decode,
+                detect,
+                classify,
+            },
+        })
     }
 }

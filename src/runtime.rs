@@ -13,7 +13,8 @@ use ort::session::Session;
 
 /// The ONNX Runtime version this crate is pinned to (see scripts/setup_onnxruntime.sh).
 pub const ORT_VERSION: &str = "1.31.1";
-const SETUP_HINT: &str = "run `make setup` (scripts/setup_onnxruntime.sh), or pass --ort-lib / set ORT_DYLIB_PATH";
+const SETUP_HINT: &str =
+    "run `make setup` (scripts/setup_onnxruntime.sh), or pass --ort-lib / set ORT_DYLIB_PATH";
 
 #[derive(Debug, thiserror::Error, Clone)]
 pub enum ModelError {
@@ -37,26 +38,40 @@ static ENVIRONMENT: OnceLock<ort::environment::Environment> = OnceLock::new();
 /// Where the library is looked for when no path is given: `ORT_DYLIB_PATH`, then this source
 /// tree's `third_party/` copy.
 pub fn default_runtime_path() -> PathBuf {
-    std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("third_party/onnxruntime/libonnxruntime.so.{ORT_VERSION}"))
-    })
+    std::env::var_os("ORT_DYLIB_PATH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+                "third_party/onnxruntime/libonnxruntime.so.{ORT_VERSION}"
+            ))
+        })
 }
 
 /// Load ONNX Runtime (once per process; later calls return the first outcome).
 pub fn init_runtime(path: Option<&Path>) -> Result<PathBuf, ModelError> {
     RUNTIME
         .get_or_init(|| {
-            let path = path.map(Path::to_path_buf).unwrap_or_else(default_runtime_path);
+            let path = path
+                .map(Path::to_path_buf)
+                .unwrap_or_else(default_runtime_path);
             if !path.is_file() {
-                return Err(ModelError::RuntimeMissing { path, hint: SETUP_HINT });
+                return Err(ModelError::RuntimeMissing {
+                    path,
+                    hint: SETUP_HINT,
+                });
             }
-            let builder = ort::init_from(&path)
-                .map_err(|e| ModelError::RuntimeLoad { path: path.clone(), reason: e.to_string() })?;
+            let builder = ort::init_from(&path).map_err(|e| ModelError::RuntimeLoad {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
             let env = builder
                 .with_name("masked_fer")
                 .with_telemetry(false)
                 .build()
-                .map_err(|e| ModelError::RuntimeLoad { path: path.clone(), reason: e.to_string() })?;
+                .map_err(|e| ModelError::RuntimeLoad {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
             // ort only keeps a weak reference to the environment: hold it for the process.
             let _ = ENVIRONMENT.set(env);
             Ok(path)
@@ -68,11 +83,17 @@ pub fn init_runtime(path: Option<&Path>) -> Result<PathBuf, ModelError> {
 /// The runtime must have been loaded with [`init_runtime`].
 pub fn open_session(path: &Path, threads: usize) -> Result<Session, ModelError> {
     init_runtime(None)?;
-    let env = ENVIRONMENT.get().ok_or_else(|| ModelError::RuntimeLoad { path: default_runtime_path(), reason: "environment not created".into() })?;
+    let env = ENVIRONMENT.get().ok_or_else(|| ModelError::RuntimeLoad {
+        path: default_runtime_path(),
+        reason: "environment not created".into(),
+    })?;
     if !path.is_file() {
         return Err(ModelError::ModelMissing(path.to_path_buf()));
     }
-    let fail = |reason: String| ModelError::ModelLoad { path: path.to_path_buf(), reason };
+    let fail = |reason: String| ModelError::ModelLoad {
+        path: path.to_path_buf(),
+        reason,
+    };
     Session::builder(env)
         .map_err(|e| fail(e.to_string()))?
         .with_intra_threads(threads.max(1))
@@ -87,5 +108,8 @@ pub fn open_session(path: &Path, threads: usize) -> Result<Session, ModelError> 
 
 /// Turn any `ort` error raised while running `model` into a [`ModelError`].
 pub(crate) fn inference_error(model: &Path) -> impl Fn(ort::Error) -> ModelError + '_ {
-    move |e| ModelError::Inference { model: model.display().to_string(), reason: e.to_string() }
+    move |e| ModelError::Inference {
+        model: model.display().to_string(),
+        reason: e.to_string(),
+    }
 }

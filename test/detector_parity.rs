@@ -14,17 +14,39 @@ const SCORE_SLACK: f64 = 0.02;
 fn coords(face: &Value, key: &str) -> Vec<f64> {
     let v = &face[key];
     match key {
-        "box" => v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect(),
-        _ => v.as_array().unwrap().iter().flat_map(|p| p.as_array().unwrap().iter().map(|x| x.as_f64().unwrap())).collect(),
+        "box" => v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect(),
+        _ => v
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()))
+            .collect(),
     }
 }
 
 fn max_diff(a: &Value, b: &Value) -> f64 {
-    ["box", "landmarks"].iter().flat_map(|k| coords(a, k).into_iter().zip(coords(b, k)).map(|(x, y)| (x - y).abs())).fold(0.0, f64::max)
+    ["box", "landmarks"]
+        .iter()
+        .flat_map(|k| {
+            coords(a, k)
+                .into_iter()
+                .zip(coords(b, k))
+                .map(|(x, y)| (x - y).abs())
+        })
+        .fold(0.0, f64::max)
 }
 
 fn parity_images() -> Vec<std::path::PathBuf> {
-    let mut v: Vec<_> = std::fs::read_dir(common::data("parity")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "png")).collect();
+    let mut v: Vec<_> = std::fs::read_dir(common::data("parity"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "png"))
+        .collect();
     v.sort();
     v
 }
@@ -39,25 +61,52 @@ fn iou(a: &Value, b: &Value) -> f64 {
 
 fn run(detector: &str, w: u32, h: u32, nms: bool) -> Vec<(String, (f64, f64), Vec<Value>)> {
     let size = format!("{w}x{h}");
-    let mut args = vec!["detect", "--json", "--no-classify", "--detector", detector, "--input-size", &size, "--max-faces", "1000"];
+    let mut args = vec![
+        "detect",
+        "--json",
+        "--no-classify",
+        "--detector",
+        detector,
+        "--input-size",
+        &size,
+        "--max-faces",
+        "1000",
+    ];
     if !nms {
         args.extend(["--nms-iou", "1.0"]);
     }
     let out = common::masked_fer_paths(&args, &parity_images());
     common::stdout_json_lines(&out)
         .into_iter()
-        .map(|l| (common::file_name(l["image"].as_str().unwrap()), (l["width"].as_f64().unwrap(), l["height"].as_f64().unwrap()), l["faces"].as_array().unwrap().clone()))
+        .map(|l| {
+            (
+                common::file_name(l["image"].as_str().unwrap()),
+                (l["width"].as_f64().unwrap(), l["height"].as_f64().unwrap()),
+                l["faces"].as_array().unwrap().clone(),
+            )
+        })
         .collect()
 }
 
 fn reference(detector: &str, w: u32, nms: bool, image: &str) -> Vec<Value> {
-    let all: Value = serde_json::from_str(&std::fs::read_to_string(common::data("detector_reference.json")).unwrap()).unwrap();
-    let case = all["cases"].as_array().unwrap().iter().find(|c| c["detector"] == detector && c["input"][0] == w && c["nms"] == nms && c["image"] == image);
-    case.unwrap_or_else(|| panic!("no reference for {detector} {w} nms={nms} {image}"))["faces"].as_array().unwrap().clone()
+    let all: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::data("detector_reference.json")).unwrap(),
+    )
+    .unwrap();
+    let case = all["cases"].as_array().unwrap().iter().find(|c| {
+        c["detector"] == detector && c["input"][0] == w && c["nms"] == nms && c["image"] == image
+    });
+    case.unwrap_or_else(|| panic!("no reference for {detector} {w} nms={nms} {image}"))["faces"]
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 fn closest(f: &Value, among: &[Value]) -> f64 {
-    among.iter().map(|o| max_diff(f, o)).fold(f64::INFINITY, f64::min)
+    among
+        .iter()
+        .map(|o| max_diff(f, o))
+        .fold(f64::INFINITY, f64::min)
 }
 
 /// One pixel of the coarser grid, in source pixels: the two resizers round to 8 bits by one level
@@ -90,15 +139,24 @@ fn compare(detector: &str, w: u32, h: u32, threshold: f64) {
             worst = worst.max(if d <= tol { d } else { 0.0 });
         }
         for o in ours_raw {
-            assert!(closest(o, &theirs_raw) <= tol || near_threshold(o), "{detector} {w}x{h} {image}: extra candidate {o}");
+            assert!(
+                closest(o, &theirs_raw) <= tol || near_threshold(o),
+                "{detector} {w}x{h} {image}: extra candidate {o}"
+            );
         }
         for f in &theirs {
-            assert!(ours.iter().any(|o| iou(f, o) >= 0.7) || near_threshold(f), "{detector} {w}x{h} {image}: reference face {f} not found");
+            assert!(
+                ours.iter().any(|o| iou(f, o) >= 0.7) || near_threshold(f),
+                "{detector} {w}x{h} {image}: reference face {f} not found"
+            );
             let d = closest(f, ours).min(closest(f, ours_raw));
             assert!(d <= tol || near_threshold(f), "{detector} {w}x{h} {image}: reference face {f} is {d:.2} px from our faces and candidates");
         }
         for o in ours {
-            assert!(theirs.iter().any(|f| iou(f, o) >= 0.7) || near_threshold(o), "{detector} {w}x{h} {image}: extra face {o}");
+            assert!(
+                theirs.iter().any(|f| iou(f, o) >= 0.7) || near_threshold(o),
+                "{detector} {w}x{h} {image}: extra face {o}"
+            );
             let d = closest(o, &theirs).min(closest(o, &theirs_raw));
             assert!(d <= tol || near_threshold(o), "{detector} {w}x{h} {image}: face {o} is {d:.2} px from the reference faces and candidates");
         }
@@ -107,7 +165,10 @@ fn compare(detector: &str, w: u32, h: u32, threshold: f64) {
         }
         eprintln!("{detector} {w}x{h} {image}: {} candidates, {} faces, worst {worst:.3} px (tolerance {tol:.2})", theirs_raw.len(), theirs.len());
     }
-    assert!(exact >= 1, "{detector} {w}x{h}: no image was compared at the strict 1 px tolerance");
+    assert!(
+        exact >= 1,
+        "{detector} {w}x{h}: no image was compared at the strict 1 px tolerance"
+    );
 }
 #[test]
 fn retinaface_320x240_matches_numpy_reference() {

@@ -18,7 +18,12 @@ use crate::runtime::{inference_error, open_session, ModelError};
 use crate::Error;
 
 const SIZE: usize = 128;
-const NORM: Normalise = Normalise { source: [0, 1, 2], mean: [127.5; 3], scale: [1.0 / 127.5; 3], pad: -1.0 };
+const NORM: Normalise = Normalise {
+    source: [0, 1, 2],
+    mean: [127.5; 3],
+    scale: [1.0 / 127.5; 3],
+    pad: -1.0,
+};
 
 pub struct BlazeFace {
     config: DetectorConfig,
@@ -36,7 +41,10 @@ pub fn anchors() -> Vec<[f32; 2]> {
         for y in 0..grid {
             for x in 0..grid {
                 for _ in 0..per_cell {
-                    out.push([(x as f32 + 0.5) / grid as f32, (y as f32 + 0.5) / grid as f32]);
+                    out.push([
+                        (x as f32 + 0.5) / grid as f32,
+                        (y as f32 + 0.5) / grid as f32,
+                    ]);
                 }
             }
         }
@@ -45,35 +53,77 @@ pub fn anchors() -> Vec<[f32; 2]> {
 }
 
 impl BlazeFace {
-    pub fn open(config: DetectorConfig, model: PathBuf, threads: usize) -> Result<Self, ModelError> {
+    pub fn open(
+        config: DetectorConfig,
+        model: PathBuf,
+        threads: usize,
+    ) -> Result<Self, ModelError> {
         let session = open_session(&model, threads)?;
         let names: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
         if !(names.contains(&"regressors") && names.contains(&"classificators")) {
-            return Err(ModelError::Contract { path: model, reason: format!("outputs {names:?} are not BlazeFace's (regressors, classificators)") });
+            return Err(ModelError::Contract {
+                path: model,
+                reason: format!(
+                    "outputs {names:?} are not BlazeFace's (regressors, classificators)"
+                ),
+            });
         }
-        Ok(Self { anchors: anchors(), input: Array4::zeros((1, 3, SIZE, SIZE)), config, model, session, resizer: RgbResizer::default() })
+        Ok(Self {
+            anchors: anchors(),
+            input: Array4::zeros((1, 3, SIZE, SIZE)),
+            config,
+            model,
+            session,
+            resizer: RgbResizer::default(),
+        })
     }
 }
 
 impl FaceDetector for BlazeFace {
     fn detect(&mut self, image: ArrayView3<'_, u8>) -> Result<Vec<Detection>, Error> {
         let (h, w, _) = image.dim();
-        let place = letterbox(&mut self.resizer, image, self.input.index_axis_mut(Axis(0), 0), true, &NORM)?;
+        let place = letterbox(
+            &mut self.resizer,
+            image,
+            self.input.index_axis_mut(Axis(0), 0),
+            true,
+            &NORM,
+        )?;
         let fail = inference_error(&self.model);
-        let input_name = self.session.inputs().first().map(|i| i.name().to_string()).unwrap_or_else(|| "input".into());
+        let input_name = self
+            .session
+            .inputs()
+            .first()
+            .map(|i| i.name().to_string())
+            .unwrap_or_else(|| "input".into());
         let tensor = TensorRef::from_array_view(&self.input).map_err(&fail)?;
-        let outputs = self.session.run(ort::inputs![input_name => tensor]).map_err(&fail)?;
-        let reg = outputs["regressors"].try_extract_array::<f32>().map_err(&fail)?;
-        let cls = outputs["classificators"].try_extract_array::<f32>().map_err(&fail)?;
+        let outputs = self
+            .session
+            .run(ort::inputs![input_name => tensor])
+            .map_err(&fail)?;
+        let reg = outputs["regressors"]
+            .try_extract_array::<f32>()
+            .map_err(&fail)?;
+        let cls = outputs["classificators"]
+            .try_extract_array::<f32>()
+            .map_err(&fail)?;
         let n = self.anchors.len();
         if reg.shape() != [1, n, 16] || cls.shape() != [1, n, 1] {
-            return Err(ModelError::Contract { path: self.model.clone(), reason: format!("output shapes {:?} {:?}, expected [1,{n},16] and [1,{n},1]", reg.shape(), cls.shape()) }.into());
+            return Err(ModelError::Contract {
+                path: self.model.clone(),
+                reason: format!(
+                    "output shapes {:?} {:?}, expected [1,{n},16] and [1,{n},1]",
+                    reg.shape(),
+                    cls.shape()
+                ),
+            }
+            .into());
         }
         let s = SIZE as f32;
         let mut faces = Vec::new();
         for (k, a) in self.anchors.iter().enumerate() {
             let score = 1.0 / (1.0 + (-cls[[0, k, 0]].clamp(-100.0, 100.0)).exp());
-            if !(score >= self.config.score_threshold) {
+            if !score.is_finite() || score < self.config.score_threshold {
                 continue;
             }
             let cx = reg[[0, k, 0]] + a[0] * s;
@@ -81,12 +131,26 @@ impl FaceDetector for BlazeFace {
             let (bw, bh) = (reg[[0, k, 2]], reg[[0, k, 3]]);
             let [x0, y0] = place.to_source(cx - bw / 2.0, cy - bh / 2.0);
             let [x1, y1] = place.to_source(cx + bw / 2.0, cy + bh / 2.0);
-            let kp = |i: usize| place.to_source(reg[[0, k, 4 + 2 * i]] + a[0] * s, reg[[0, k, 5 + 2 * i]] + a[1] * s);
+            let kp = |i: usize| {
+                place.to_source(
+                    reg[[0, k, 4 + 2 * i]] + a[0] * s,
+                    reg[[0, k, 5 + 2 * i]] + a[1] * s,
+                )
+            };
             // Keypoints: right eye, left eye (the subject's), nose, mouth centre; ears unused.
             let landmarks = [kp(0), kp(1), kp(2), kp(3), kp(3)];
-            faces.push(Detection { bbox: BBox { x0, y0, x1, y1 }, score, landmarks });
+            faces.push(Detection {
+                bbox: BBox { x0, y0, x1, y1 },
+                score,
+                landmarks,
+            });
         }
-        Ok(finish(nms::weighted(faces, self.config.nms_iou), &self.config, w, h))
+        Ok(finish(
+            nms::weighted(faces, self.config.nms_iou),
+            &self.config,
+            w,
+            h,
+        ))
     }
 
     fn set_limits(&mut self, config: &DetectorConfig) {

@@ -14,8 +14,11 @@ pub struct Placement {
 }
 
 impl Placement {
-    pub fn to_source(&self, x: f32, y: f32) -> [f32; 2] {
-        [(x - self.off_x) / self.scale_x, (y - self.off_y) / self.scale_y]
+    pub fn to_source(self, x: f32, y: f32) -> [f32; 2] {
+        [
+            (x - self.off_x) / self.scale_x,
+            (y - self.off_y) / self.scale_y,
+        ]
     }
 }
 
@@ -42,7 +45,11 @@ pub fn letterbox(
     let scale = (tw as f64 / w as f64).min(th as f64 / h as f64);
     let nw = ((w as f64 * scale).round() as usize).clamp(1, tw);
     let nh = ((h as f64 * scale).round() as usize).clamp(1, th);
-    let (ox, oy) = if centred { ((tw - nw) / 2, (th - nh) / 2) } else { (0, 0) };
+    let (ox, oy) = if centred {
+        ((tw - nw) / 2, (th - nh) / 2)
+    } else {
+        (0, 0)
+    };
     let pixels = resizer.resize(image, None, nw as u32, nh as u32)?;
     tensor.fill(norm.pad);
     for c in 0..3 {
@@ -55,5 +62,10 @@ pub fn letterbox(
             }
         }
     }
-    Ok(Placement { scale_x: nw as f32 / w as f32, scale_y: nh as f32 / h as f32, off_x: ox as f32, off_y: oy as f32 })
+    Ok(Placement {
+        scale_x: nw as f32 / w as f32,
+        scale_y: nh as f32 / h as f32,
+        off_x: ox as f32,
+        off_y: oy as f32,
+    })
 }

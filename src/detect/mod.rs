@@ -74,7 +74,9 @@ impl std::str::FromStr for DetectorKind {
         match s.to_ascii_lowercase().as_str() {
             "retinaface" => Ok(Self::Retinaface),
             "blazeface" => Ok(Self::Blazeface),
-            other => Err(format!("unknown detector {other:?} (retinaface, blazeface)")),
+            other => Err(format!(
+                "unknown detector {other:?} (retinaface, blazeface)"
+            )),
         }
     }
 }
@@ -140,22 +142,36 @@ impl DetectorConfig {
     pub fn validate(&self) -> Result<(), String> {
         let in_range = |v: f32, lo: f32, hi: f32| v.is_finite() && (lo..=hi).contains(&v);
         if !(32..=4096).contains(&self.input_width) || !(32..=4096).contains(&self.input_height) {
-            return Err(format!("detector input size {}x{} must be within 32..4096", self.input_width, self.input_height));
+            return Err(format!(
+                "detector input size {}x{} must be within 32..4096",
+                self.input_width, self.input_height
+            ));
         }
-        if self.kind == DetectorKind::Blazeface && (self.input_width, self.input_height) != (128, 128) {
+        if self.kind == DetectorKind::Blazeface
+            && (self.input_width, self.input_height) != (128, 128)
+        {
             return Err("blazeface input size is fixed at 128x128".into());
         }
         if !in_range(self.score_threshold, 0.0, 1.0) {
-            return Err(format!("score_threshold {} must be within 0..1", self.score_threshold));
+            return Err(format!(
+                "score_threshold {} must be within 0..1",
+                self.score_threshold
+            ));
         }
         if !in_range(self.nms_iou, 0.0, 1.0) {
             return Err(format!("nms_iou {} must be within 0..1", self.nms_iou));
         }
         if !in_range(self.min_face_size, 0.0, 4096.0) {
-            return Err(format!("min_face_size {} must be within 0..4096", self.min_face_size));
+            return Err(format!(
+                "min_face_size {} must be within 0..4096",
+                self.min_face_size
+            ));
         }
         if self.max_faces == 0 || self.max_faces > 1024 {
-            return Err(format!("max_faces {} must be within 1..1024", self.max_faces));
+            return Err(format!(
+                "max_faces {} must be within 1..1024",
+                self.max_faces
+            ));
         }
         Ok(())
     }
@@ -171,8 +187,15 @@ pub trait FaceDetector: Send {
 }
 
 /// Open the detector named by `config.kind` with the model at `model` (already resolved).
-pub fn open_detector(config: &DetectorConfig, model: PathBuf, threads: usize) -> Result<Box<dyn FaceDetector>, ModelError> {
-    config.validate().map_err(|reason| ModelError::Contract { path: model.clone(), reason })?;
+pub fn open_detector(
+    config: &DetectorConfig,
+    model: PathBuf,
+    threads: usize,
+) -> Result<Box<dyn FaceDetector>, ModelError> {
+    config.validate().map_err(|reason| ModelError::Contract {
+        path: model.clone(),
+        reason,
+    })?;
     Ok(match config.kind {
         DetectorKind::Retinaface => Box::new(RetinaFace::open(config.clone(), model, threads)?),
         DetectorKind::Blazeface => Box::new(BlazeFace::open(config.clone(), model, threads)?),
@@ -180,7 +203,12 @@ pub fn open_detector(config: &DetectorConfig, model: PathBuf, threads: usize) ->
 }
 
 /// Shared tail of both detectors: clamp to the image, drop small faces, keep the best `max_faces`.
-fn finish(mut faces: Vec<Detection>, config: &DetectorConfig, width: usize, height: usize) -> Vec<Detection> {
+fn finish(
+    mut faces: Vec<Detection>,
+    config: &DetectorConfig,
+    width: usize,
+    height: usize,
+) -> Vec<Detection> {
     for f in &mut faces {
         f.bbox = f.bbox.clamp_to(width as f32, height as f32);
     }

@@ -16,7 +16,12 @@ use crate::runtime::{inference_error, open_session, ModelError};
 use crate::Error;
 
 const VARIANCE: [f32; 2] = [0.1, 0.2];
-const NORM: Normalise = Normalise { source: [2, 1, 0], mean: [104.0, 117.0, 123.0], scale: [1.0; 3], pad: 0.0 };
+const NORM: Normalise = Normalise {
+    source: [2, 1, 0],
+    mean: [104.0, 117.0, 123.0],
+    scale: [1.0; 3],
+    pad: 0.0,
+};
 
 pub struct RetinaFace {
     config: DetectorConfig,
@@ -31,12 +36,21 @@ pub struct RetinaFace {
 pub fn priors(width: u32, height: u32) -> Vec<[f32; 4]> {
     let (w, h) = (width as f32, height as f32);
     let mut out = Vec::new();
-    for (step, sizes) in [(8u32, [16.0f32, 32.0]), (16, [64.0, 128.0]), (32, [256.0, 512.0])] {
+    for (step, sizes) in [
+        (8u32, [16.0f32, 32.0]),
+        (16, [64.0, 128.0]),
+        (32, [256.0, 512.0]),
+    ] {
         for i in 0..height.div_ceil(step) {
             for j in 0..width.div_ceil(step) {
                 for s in sizes {
                     let st = step as f32;
-                    out.push([(j as f32 + 0.5) * st / w, (i as f32 + 0.5) * st / h, s / w, s / h]);
+                    out.push([
+                        (j as f32 + 0.5) * st / w,
+                        (i as f32 + 0.5) * st / h,
+                        s / w,
+                        s / h,
+                    ]);
                 }
             }
         }
@@ -45,41 +59,83 @@ pub fn priors(width: u32, height: u32) -> Vec<[f32; 4]> {
 }
 
 impl RetinaFace {
-    pub fn open(config: DetectorConfig, model: PathBuf, threads: usize) -> Result<Self, ModelError> {
+    pub fn open(
+        config: DetectorConfig,
+        model: PathBuf,
+        threads: usize,
+    ) -> Result<Self, ModelError> {
         let session = open_session(&model, threads)?;
         let names: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
         for want in ["loc", "conf", "landmarks"] {
             if !names.contains(&want) {
-                return Err(ModelError::Contract { path: model, reason: format!("no output {want:?} (outputs: {names:?}); not a RetinaFace export") });
+                return Err(ModelError::Contract {
+                    path: model,
+                    reason: format!(
+                        "no output {want:?} (outputs: {names:?}); not a RetinaFace export"
+                    ),
+                });
             }
         }
         if session.inputs().first().map(|i| i.name()) != Some("input") {
-            return Err(ModelError::Contract { path: model, reason: "first input is not named \"input\"".into() });
+            return Err(ModelError::Contract {
+                path: model,
+                reason: "first input is not named \"input\"".into(),
+            });
         }
         let (w, h) = (config.input_width, config.input_height);
-        Ok(Self { priors: priors(w, h), input: Array4::zeros((1, 3, h as usize, w as usize)), config, model, session, resizer: RgbResizer::default() })
+        Ok(Self {
+            priors: priors(w, h),
+            input: Array4::zeros((1, 3, h as usize, w as usize)),
+            config,
+            model,
+            session,
+            resizer: RgbResizer::default(),
+        })
     }
 }
 
 impl FaceDetector for RetinaFace {
     fn detect(&mut self, image: ArrayView3<'_, u8>) -> Result<Vec<Detection>, Error> {
         let (h, w, _) = image.dim();
-        let place = letterbox(&mut self.resizer, image, self.input.index_axis_mut(Axis(0), 0), false, &NORM)?;
+        let place = letterbox(
+            &mut self.resizer,
+            image,
+            self.input.index_axis_mut(Axis(0), 0),
+            false,
+            &NORM,
+        )?;
         let fail = inference_error(&self.model);
         let tensor = TensorRef::from_array_view(&self.input).map_err(&fail)?;
-        let outputs = self.session.run(ort::inputs!["input" => tensor]).map_err(&fail)?;
+        let outputs = self
+            .session
+            .run(ort::inputs!["input" => tensor])
+            .map_err(&fail)?;
         let loc = outputs["loc"].try_extract_array::<f32>().map_err(&fail)?;
         let conf = outputs["conf"].try_extract_array::<f32>().map_err(&fail)?;
-        let lms = outputs["landmarks"].try_extract_array::<f32>().map_err(&fail)?;
+        let lms = outputs["landmarks"]
+            .try_extract_array::<f32>()
+            .map_err(&fail)?;
         let n = self.priors.len();
         if loc.shape() != [1, n, 4] || conf.shape() != [1, n, 2] || lms.shape() != [1, n, 10] {
-            return Err(ModelError::Contract { path: self.model.clone(), reason: format!("output shapes {:?} {:?} {:?} do not match {n} priors", loc.shape(), conf.shape(), lms.shape()) }.into());
+            return Err(ModelError::Contract {
+                path: self.model.clone(),
+                reason: format!(
+                    "output shapes {:?} {:?} {:?} do not match {n} priors",
+                    loc.shape(),
+                    conf.shape(),
+                    lms.shape()
+                ),
+            }
+            .into());
         }
-        let (iw, ih) = (self.config.input_width as f32, self.config.input_height as f32);
+        let (iw, ih) = (
+            self.config.input_width as f32,
+            self.config.input_height as f32,
+        );
         let mut faces = Vec::new();
         for (k, p) in self.priors.iter().enumerate() {
             let score = conf[[0, k, 1]];
-            if !(score >= self.config.score_threshold) {
+            if !score.is_finite() || score < self.config.score_threshold {
                 continue;
             }
             let cx = p[0] + loc[[0, k, 0]] * VARIANCE[0] * p[2];
@@ -94,9 +150,18 @@ impl FaceDetector for RetinaFace {
                 let ly = (p[1] + lms[[0, k, 2 * m + 1]] * VARIANCE[0] * p[3]) * ih;
                 *lm = place.to_source(lx, ly);
             }
-            faces.push(Detection { bbox: BBox { x0, y0, x1, y1 }, score, landmarks });
+            faces.push(Detection {
+                bbox: BBox { x0, y0, x1, y1 },
+                score,
+                landmarks,
+            });
         }
-        Ok(finish(nms::greedy(faces, self.config.nms_iou), &self.config, w, h))
+        Ok(finish(
+            nms::greedy(faces, self.config.nms_iou),
+            &self.config,
+            w,
+            h,
+        ))
     }
 
     fn set_limits(&mut self, config: &DetectorConfig) {
@@ -121,6 +186,14 @@ mod tests {
         assert_eq!(p[0], [4.0 / 320.0, 4.0 / 240.0, 16.0 / 320.0, 16.0 / 240.0]);
         assert_eq!(p[1][2], 32.0 / 320.0);
         assert_eq!(p[2][0], 12.0 / 320.0);
-        assert_eq!(p[3159], [(9.5 * 32.0) / 320.0, (7.5 * 32.0) / 240.0, 512.0 / 320.0, 512.0 / 240.0]);
+        assert_eq!(
+            p[3159],
+            [
+                (9.5 * 32.0) / 320.0,
+                (7.5 * 32.0) / 240.0,
+                512.0 / 320.0,
+                512.0 / 240.0
+            ]
+        );
     }
 }

@@ -80,7 +80,11 @@ pub fn demosaic<'r>(
             }
             let own = pattern.channel(x, y);
             for c in 0..3 {
-                let v = if c == own { u32::from(rows[y][x]) } else { (sum[c] + n[c] / 2) / n[c] };
+                let v = if c == own {
+                    u32::from(rows[y][x])
+                } else {
+                    (sum[c] + n[c] / 2) / n[c]
+                };
                 out.push(v as u8);
             }
         }
@@ -93,8 +97,16 @@ mod tests {
     use crate::image::RawImage;
 
     /// Mosaic an RGB function through a pattern given as the top-left 2x2 channel layout.
-    fn mosaic(w: usize, h: usize, cell: [[usize; 2]; 2], f: impl Fn(usize, usize) -> [u8; 3]) -> Vec<u8> {
-        (0..h).flat_map(|y| (0..w).map(move |x| (x, y))).map(|(x, y)| f(x, y)[cell[y % 2][x % 2]]).collect()
+    fn mosaic(
+        w: usize,
+        h: usize,
+        cell: [[usize; 2]; 2],
+        f: impl Fn(usize, usize) -> [u8; 3],
+    ) -> Vec<u8> {
+        (0..h)
+            .flat_map(|y| (0..w).map(move |x| (x, y)))
+            .map(|(x, y)| f(x, y)[cell[y % 2][x % 2]])
+            .collect()
     }
 
     const PATTERNS: [(&str, [[usize; 2]; 2]); 4] = [
@@ -108,7 +120,14 @@ mod tests {
     fn flat_colour_is_recovered_everywhere_for_every_pattern() {
         for (enc, cell) in PATTERNS {
             let data = mosaic(6, 4, cell, |_, _| [200, 100, 50]);
-            let raw = RawImage { width: 6, height: 4, step: 6, encoding: enc, is_bigendian: false, data: &data };
+            let raw = RawImage {
+                width: 6,
+                height: 4,
+                step: 6,
+                encoding: enc,
+                is_bigendian: false,
+                data: &data,
+            };
             let out = raw.to_rgb().unwrap();
             for px in out.as_standard_layout().as_slice().unwrap().chunks(3) {
                 assert_eq!(px, [200, 100, 50], "{enc}");
@@ -122,7 +141,14 @@ mod tests {
         let f = |x: usize, y: usize| [(10 * x) as u8, (5 * y + 20) as u8, (4 * x + 6 * y) as u8];
         for (enc, cell) in PATTERNS {
             let data = mosaic(8, 8, cell, f);
-            let raw = RawImage { width: 8, height: 8, step: 8, encoding: enc, is_bigendian: false, data: &data };
+            let raw = RawImage {
+                width: 8,
+                height: 8,
+                step: 8,
+                encoding: enc,
+                is_bigendian: false,
+                data: &data,
+            };
             let out = raw.to_rgb().unwrap();
             for y in 1..7 {
                 for x in 1..7 {

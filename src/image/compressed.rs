@@ -53,7 +53,22 @@ pub fn decode_compressed(format: &str, data: &[u8]) -> Result<RgbImage<'static>,
         return Err(FrameError::EmptyCompressed);
     }
     let fmt = CompressedFormat::detect(format, data)?;
-    let err = |e: image::ImageError| FrameError::Decode { format: fmt.name(), reason: e.to_string() };
+    // Decoders fill a cut-off JPEG with grey and report success; a JPEG must end with its EOI
+    // marker (some encoders pad a few bytes after it).
+    if fmt == CompressedFormat::Jpeg
+        && !data[data.len().saturating_sub(64)..]
+            .windows(2)
+            .any(|w| w == [0xFF, 0xD9])
+    {
+        return Err(FrameError::Decode {
+            format: "jpeg",
+            reason: "truncated: no end-of-image marker".into(),
+        });
+    }
+    let err = |e: image::ImageError| FrameError::Decode {
+        format: fmt.name(),
+        reason: e.to_string(),
+    };
     let mut reader = ImageReader::new(Cursor::new(data));
     reader.set_format(match fmt {
         CompressedFormat::Jpeg => ImageFormat::Jpeg,
@@ -65,7 +80,9 @@ pub fn decode_compressed(format: &str, data: &[u8]) -> Result<RgbImage<'static>,
     let decoder = reader.into_decoder().map_err(err)?;
     let (w, h) = decoder.dimensions();
     check_size(w, h)?;
-    let rgb = image::DynamicImage::from_decoder(decoder).map_err(err)?.into_rgb8();
+    let rgb = image::DynamicImage::from_decoder(decoder)
+        .map_err(err)?
+        .into_rgb8();
     Ok(RgbImage::from(rgb_from_vec(w, h, rgb.into_raw())))
 }
 
@@ -80,16 +97,27 @@ mod tests {
     }
 
     fn sample() -> image::RgbImage {
-        image::RgbImage::from_fn(16, 8, |x, y| image::Rgb([(x * 15) as u8, (y * 30) as u8, 200]))
+        image::RgbImage::from_fn(16, 8, |x, y| {
+            image::Rgb([(x * 15) as u8, (y * 30) as u8, 200])
+        })
     }
 
     #[test]
     fn png_round_trips_exactly_with_every_format_spelling() {
         let png = encode(ImageFormat::Png, sample().into());
-        for format in ["png", "rgb8; png compressed bgr8", "bgr8; png compressed rgb8", ""] {
+        for format in [
+            "png",
+            "rgb8; png compressed bgr8",
+            "bgr8; png compressed rgb8",
+            "",
+        ] {
             let out = decode_compressed(format, &png).unwrap();
             assert_eq!(out.shape(), &[8, 16, 3]);
-            assert_eq!(out.as_standard_layout().as_slice().unwrap(), sample().as_raw().as_slice(), "{format}");
+            assert_eq!(
+                out.as_standard_layout().as_slice().unwrap(),
+                sample().as_raw().as_slice(),
+                "{format}"
+            );
         }
     }
 
@@ -98,7 +126,11 @@ mod tests {
         let jpg = encode(ImageFormat::Jpeg, sample().into());
         for format in ["jpeg", "bgr8; jpeg compressed bgr8", "JPG"] {
             let out = decode_compressed(format, &jpg).unwrap();
-            let diff: f64 = out.iter().zip(sample().as_raw()).map(|(a, b)| f64::from(a.abs_diff(*b))).sum::<f64>()
+            let diff: f64 = out
+                .iter()
+                .zip(sample().as_raw())
+                .map(|(a, b)| f64::from(a.abs_diff(*b)))
+                .sum::<f64>()
                 / out.len() as f64;
             assert!(diff < 6.0, "{format}: mean abs diff {diff}");
         }
@@ -119,6 +151,7 @@ mod tests {
         let cases: Vec<(&str, Vec<u8>)> = vec![
             ("jpeg", vec![]),
             ("jpeg", jpg[..jpg.len() / 3].to_vec()),
+            ("jpeg", jpg[..jpg.len() - 2].to_vec()),
             ("jpeg", corrupt),
             ("png", png[..png.len() / 2].to_vec()),
             ("jpeg", png.clone()),

@@ -5,9 +5,9 @@
 //! is a [`FrameError`]; nothing here panics on input.
 
 mod bayer;
-pub mod resize;
 mod compressed;
 mod raw;
+pub mod resize;
 mod yuv;
 
 pub use compressed::{decode_compressed, CompressedFormat};
@@ -27,22 +27,37 @@ pub const MAX_PIXELS: u64 = 1 << 27;
 pub enum FrameError {
     #[error("image has zero size ({width}x{height})")]
     ZeroSize { width: u32, height: u32 },
-    #[error("image size {width}x{height} exceeds the limit ({MAX_SIDE} per side, {MAX_PIXELS} pixels)")]
+    #[error(
+        "image size {width}x{height} exceeds the limit ({MAX_SIDE} per side, {MAX_PIXELS} pixels)"
+    )]
     TooLarge { width: u32, height: u32 },
     #[error("unknown or unsupported encoding {0:?}")]
     UnknownEncoding(String),
     #[error("step {step} is smaller than width x bytes per pixel ({min})")]
     StepTooSmall { step: u32, min: u64 },
     #[error("data has {len} bytes but {needed} are needed for {height} rows of step {step}")]
-    DataTooShort { len: usize, needed: u64, height: u32, step: u32 },
+    DataTooShort {
+        len: usize,
+        needed: u64,
+        height: u32,
+        step: u32,
+    },
     #[error("{encoding} needs {what}, got {width}x{height}")]
-    BadGeometry { encoding: &'static str, what: &'static str, width: u32, height: u32 },
+    BadGeometry {
+        encoding: &'static str,
+        what: &'static str,
+        width: u32,
+        height: u32,
+    },
     #[error("unsupported compressed format {0:?} (supported: jpeg, png)")]
     UnsupportedCompressed(String),
     #[error("compressed image is empty")]
     EmptyCompressed,
     #[error("cannot decode {format} data: {reason}")]
-    Decode { format: &'static str, reason: String },
+    Decode {
+        format: &'static str,
+        reason: String,
+    },
 }
 
 /// Copy an owned RGB8 buffer (`width * height * 3` bytes) into an array.

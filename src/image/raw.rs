@@ -75,7 +75,10 @@ impl<'a> RawImage<'a> {
         check_size(self.width, self.height)?;
         let min_step = u64::from(self.width) * enc.bytes_per_pixel();
         if u64::from(self.step) < min_step {
-            return Err(FrameError::StepTooSmall { step: self.step, min: min_step });
+            return Err(FrameError::StepTooSmall {
+                step: self.step,
+                min: min_step,
+            });
         }
         // The last row need not carry padding.
         let needed = u64::from(self.step) * u64::from(self.height - 1) + min_step;
@@ -90,15 +93,18 @@ impl<'a> RawImage<'a> {
         let (w, h) = (self.width as usize, self.height as usize);
         if enc == Encoding::Rgb8 {
             let shape = (h, w, 3).strides((self.step as usize, 3, 1));
-            let view = ArrayView3::from_shape(shape, self.data).map_err(|e| FrameError::Decode {
-                format: "rgb8",
-                reason: e.to_string(),
-            })?;
+            let view =
+                ArrayView3::from_shape(shape, self.data).map_err(|e| FrameError::Decode {
+                    format: "rgb8",
+                    reason: e.to_string(),
+                })?;
             return Ok(CowArray::from(view));
         }
         let rows = self.rows(min_step as usize);
         let out = match enc {
-            Encoding::Bgr8 | Encoding::Bgr8Generic => per_pixel(w, h, rows, 3, |p| [p[2], p[1], p[0]]),
+            Encoding::Bgr8 | Encoding::Bgr8Generic => {
+                per_pixel(w, h, rows, 3, |p| [p[2], p[1], p[0]])
+            }
             Encoding::Rgba8 => per_pixel(w, h, rows, 4, |p| [p[0], p[1], p[2]]),
             Encoding::Bgra8 => per_pixel(w, h, rows, 4, |p| [p[2], p[1], p[0]]),
             Encoding::Mono8 => per_pixel(w, h, rows, 1, |p| [p[0]; 3]),
@@ -143,7 +149,14 @@ mod tests {
     use super::*;
 
     fn img<'a>(w: u32, h: u32, step: u32, enc: &'a str, data: &'a [u8]) -> RawImage<'a> {
-        RawImage { width: w, height: h, step, encoding: enc, is_bigendian: false, data }
+        RawImage {
+            width: w,
+            height: h,
+            step,
+            encoding: enc,
+            is_bigendian: false,
+            data,
+        }
     }
 
     #[test]
@@ -163,7 +176,10 @@ mod tests {
         let data = [10, 20, 30, 40, 50, 60];
         for enc in ["bgr8", "8UC3"] {
             let out = img(2, 1, 6, enc, &data).to_rgb().unwrap();
-            assert_eq!(out.iter().copied().collect::<Vec<_>>(), vec![30, 20, 10, 60, 50, 40]);
+            assert_eq!(
+                out.iter().copied().collect::<Vec<_>>(),
+                vec![30, 20, 10, 60, 50, 40]
+            );
         }
     }
 
@@ -171,9 +187,15 @@ mod tests {
     fn four_channel_encodings_drop_alpha() {
         let data = [1, 2, 3, 255, 4, 5, 6, 0, 77, 77];
         let rgba = img(2, 1, 10, "rgba8", &data).to_rgb().unwrap();
-        assert_eq!(rgba.iter().copied().collect::<Vec<_>>(), vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(
+            rgba.iter().copied().collect::<Vec<_>>(),
+            vec![1, 2, 3, 4, 5, 6]
+        );
         let bgra = img(2, 1, 10, "bgra8", &data).to_rgb().unwrap();
-        assert_eq!(bgra.iter().copied().collect::<Vec<_>>(), vec![3, 2, 1, 6, 5, 4]);
+        assert_eq!(
+            bgra.iter().copied().collect::<Vec<_>>(),
+            vec![3, 2, 1, 6, 5, 4]
+        );
     }
 
     #[test]
@@ -182,7 +204,10 @@ mod tests {
         for enc in ["mono8", "8UC1"] {
             let out = img(3, 2, 4, enc, &data).to_rgb().unwrap();
             assert_eq!(out.shape(), &[2, 3, 3]);
-            assert_eq!(out.iter().copied().collect::<Vec<_>>(), vec![0, 0, 0, 128, 128, 128, 255, 255, 255, 1, 1, 1, 2, 2, 2, 3, 3, 3]);
+            assert_eq!(
+                out.iter().copied().collect::<Vec<_>>(),
+                vec![0, 0, 0, 128, 128, 128, 255, 255, 255, 1, 1, 1, 2, 2, 2, 3, 3, 3]
+            );
         }
     }
 
@@ -193,7 +218,13 @@ mod tests {
         let be = [0x12, 0x34, 0xAB, 0xCD];
         for enc in ["mono16", "16UC1"] {
             let out = img(2, 1, 4, enc, &le).to_rgb().unwrap();
-            assert_eq!(out.iter().copied().collect::<Vec<_>>(), vec![0x12; 3].into_iter().chain(vec![0xAB; 3]).collect::<Vec<_>>());
+            assert_eq!(
+                out.iter().copied().collect::<Vec<_>>(),
+                vec![0x12; 3]
+                    .into_iter()
+                    .chain(vec![0xAB; 3])
+                    .collect::<Vec<_>>()
+            );
             let mut big = img(2, 1, 4, enc, &be);
             big.is_bigendian = true;
             assert_eq!(big.to_rgb().unwrap(), out);
@@ -204,25 +235,53 @@ mod tests {
     fn padding_is_skipped_for_converted_encodings() {
         let data = [1, 2, 3, 0xEE, 4, 5, 6];
         let out = img(1, 2, 4, "bgr8", &data).to_rgb().unwrap();
-        assert_eq!(out.iter().copied().collect::<Vec<_>>(), vec![3, 2, 1, 6, 5, 4]);
+        assert_eq!(
+            out.iter().copied().collect::<Vec<_>>(),
+            vec![3, 2, 1, 6, 5, 4]
+        );
     }
 
     #[test]
     fn malformed_buffers_are_typed_errors() {
         let d = [0u8; 64];
-        let cases: Vec<(RawImage, fn(&FrameError) -> bool)> = vec![
-            (img(0, 4, 0, "rgb8", &d), |e| matches!(e, FrameError::ZeroSize { .. })),
-            (img(4, 0, 12, "rgb8", &d), |e| matches!(e, FrameError::ZeroSize { .. })),
-            (img(100_000, 2, 300_000, "rgb8", &d), |e| matches!(e, FrameError::TooLarge { .. })),
-            (img(16_000, 16_000, 48_000, "rgb8", &d), |e| matches!(e, FrameError::TooLarge { .. })),
-            (img(2, 2, 6, "hsv8", &d), |e| matches!(e, FrameError::UnknownEncoding(_))),
-            (img(2, 2, 6, "", &d), |e| matches!(e, FrameError::UnknownEncoding(_))),
-            (img(4, 2, 11, "rgb8", &d), |e| matches!(e, FrameError::StepTooSmall { .. })),
-            (img(4, 2, 7, "mono16", &d), |e| matches!(e, FrameError::StepTooSmall { .. })),
-            (img(8, 8, 24, "rgb8", &d), |e| matches!(e, FrameError::DataTooShort { .. })),
-            (img(4, 4, 100, "mono8", &d), |e| matches!(e, FrameError::DataTooShort { .. })),
-            (img(3, 2, 6, "yuv422", &d), |e| matches!(e, FrameError::BadGeometry { .. })),
-            (img(1, 4, 1, "bayer_rggb8", &d), |e| matches!(e, FrameError::BadGeometry { .. })),
+        type Expect = fn(&FrameError) -> bool;
+        let cases: Vec<(RawImage, Expect)> = vec![
+            (img(0, 4, 0, "rgb8", &d), |e| {
+                matches!(e, FrameError::ZeroSize { .. })
+            }),
+            (img(4, 0, 12, "rgb8", &d), |e| {
+                matches!(e, FrameError::ZeroSize { .. })
+            }),
+            (img(100_000, 2, 300_000, "rgb8", &d), |e| {
+                matches!(e, FrameError::TooLarge { .. })
+            }),
+            (img(16_000, 16_000, 48_000, "rgb8", &d), |e| {
+                matches!(e, FrameError::TooLarge { .. })
+            }),
+            (img(2, 2, 6, "hsv8", &d), |e| {
+                matches!(e, FrameError::UnknownEncoding(_))
+            }),
+            (img(2, 2, 6, "", &d), |e| {
+                matches!(e, FrameError::UnknownEncoding(_))
+            }),
+            (img(4, 2, 11, "rgb8", &d), |e| {
+                matches!(e, FrameError::StepTooSmall { .. })
+            }),
+            (img(4, 2, 7, "mono16", &d), |e| {
+                matches!(e, FrameError::StepTooSmall { .. })
+            }),
+            (img(8, 8, 24, "rgb8", &d), |e| {
+                matches!(e, FrameError::DataTooShort { .. })
+            }),
+            (img(4, 4, 100, "mono8", &d), |e| {
+                matches!(e, FrameError::DataTooShort { .. })
+            }),
+            (img(3, 2, 6, "yuv422", &d), |e| {
+                matches!(e, FrameError::BadGeometry { .. })
+            }),
+            (img(1, 4, 1, "bayer_rggb8", &d), |e| {
+                matches!(e, FrameError::BadGeometry { .. })
+            }),
         ];
         for (i, (raw, ok)) in cases.into_iter().enumerate() {
             let err = raw.to_rgb().expect_err(&format!("case {i} should fail"));

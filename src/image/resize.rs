@@ -35,9 +35,17 @@ impl RgbResizer {
     ) -> Result<&[u8], FrameError> {
         let (h, w, c) = src.dim();
         if c != 3 || w == 0 || h == 0 || dst_w == 0 || dst_h == 0 {
-            return Err(FrameError::BadGeometry { encoding: "rgb8", what: "a non-empty 3-channel image", width: w as u32, height: h as u32 });
+            return Err(FrameError::BadGeometry {
+                encoding: "rgb8",
+                what: "a non-empty 3-channel image",
+                width: w as u32,
+                height: h as u32,
+            });
         }
-        let err = |reason: String| FrameError::Decode { format: "resize", reason };
+        let err = |reason: String| FrameError::Decode {
+            format: "resize",
+            reason,
+        };
         // fast_image_resize needs packed rows: padded or strided views are packed into a buffer.
         let pixels: &[u8] = match src.as_slice() {
             Some(s) => s,
@@ -47,7 +55,12 @@ impl RgbResizer {
                 &self.packed
             }
         };
-        let full = Region { left: 0.0, top: 0.0, width: w as f64, height: h as f64 };
+        let full = Region {
+            left: 0.0,
+            top: 0.0,
+            width: w as f64,
+            height: h as f64,
+        };
         let region = region.unwrap_or(full);
         let n = dst_w as usize * dst_h as usize * 3;
         if region == full && (dst_w as usize, dst_h as usize) == (w, h) {
@@ -55,13 +68,17 @@ impl RgbResizer {
             self.out.extend_from_slice(&pixels[..n]);
             return Ok(&self.out);
         }
-        let src_img = ImageRef::new(w as u32, h as u32, pixels, PixelType::U8x3).map_err(|e| err(e.to_string()))?;
+        let src_img = ImageRef::new(w as u32, h as u32, pixels, PixelType::U8x3)
+            .map_err(|e| err(e.to_string()))?;
         self.out.resize(n, 0);
-        let mut dst = Image::from_slice_u8(dst_w, dst_h, &mut self.out, PixelType::U8x3).map_err(|e| err(e.to_string()))?;
+        let mut dst = Image::from_slice_u8(dst_w, dst_h, &mut self.out, PixelType::U8x3)
+            .map_err(|e| err(e.to_string()))?;
         let opts = ResizeOptions::new()
             .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
             .crop(region.left, region.top, region.width, region.height);
-        self.resizer.resize(&src_img, &mut dst, &opts).map_err(|e| err(e.to_string()))?;
+        self.resizer
+            .resize(&src_img, &mut dst, &opts)
+            .map_err(|e| err(e.to_string()))?;
         Ok(&self.out)
     }
 }
@@ -75,9 +92,16 @@ mod tests {
     fn identity_and_flat_colour_survive_resizing() {
         let img = Array3::from_shape_fn((6, 8, 3), |(y, x, c)| (y * 40 + x * 3 + c) as u8);
         let mut r = RgbResizer::default();
-        assert_eq!(r.resize(img.view(), None, 8, 6).unwrap(), img.as_slice().unwrap());
+        assert_eq!(
+            r.resize(img.view(), None, 8, 6).unwrap(),
+            img.as_slice().unwrap()
+        );
         let flat = Array3::from_elem((10, 10, 3), 77u8);
-        assert!(r.resize(flat.view(), None, 4, 3).unwrap().iter().all(|&v| v == 77));
+        assert!(r
+            .resize(flat.view(), None, 4, 3)
+            .unwrap()
+            .iter()
+            .all(|&v| v == 77));
     }
 
     #[test]
@@ -86,10 +110,28 @@ mod tests {
         // filter may read just past the crop, as Pillow's does, so stay two pixels clear).
         let img = Array3::from_shape_fn((10, 20, 3), |(_, x, _)| if x >= 10 { 255u8 } else { 0 });
         let mut r = RgbResizer::default();
-        let region = Region { left: 12.0, top: 0.0, width: 8.0, height: 10.0 };
-        assert!(r.resize(img.view(), Some(region), 4, 5).unwrap().iter().all(|&v| v == 255));
-        let left = Region { left: 0.0, top: 0.0, width: 8.0, height: 10.0 };
-        assert!(r.resize(img.view(), Some(left), 4, 5).unwrap().iter().all(|&v| v == 0));
+        let region = Region {
+            left: 12.0,
+            top: 0.0,
+            width: 8.0,
+            height: 10.0,
+        };
+        assert!(r
+            .resize(img.view(), Some(region), 4, 5)
+            .unwrap()
+            .iter()
+            .all(|&v| v == 255));
+        let left = Region {
+            left: 0.0,
+            top: 0.0,
+            width: 8.0,
+            height: 10.0,
+        };
+        assert!(r
+            .resize(img.view(), Some(left), 4, 5)
+            .unwrap()
+            .iter()
+            .all(|&v| v == 0));
     }
 
     #[test]

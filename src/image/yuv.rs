@@ -18,7 +18,11 @@ pub fn to_rgb<'r>(
 ) -> Result<Vec<u8>, FrameError> {
     if w % 2 != 0 {
         return Err(FrameError::BadGeometry {
-            encoding: if matches!(order, Order::Uyvy) { "yuv422" } else { "yuv422_yuy2" },
+            encoding: if matches!(order, Order::Uyvy) {
+                "yuv422"
+            } else {
+                "yuv422_yuy2"
+            },
             what: "an even width",
             width: w as u32,
             height: h as u32,
@@ -44,7 +48,11 @@ pub fn pixel(y: u8, u: u8, v: u8) -> [u8; 3] {
     let c = 1.164 * (f32::from(y) - 16.0);
     let (d, e) = (f32::from(u) - 128.0, f32::from(v) - 128.0);
     let q = |x: f32| x.round().clamp(0.0, 255.0) as u8;
-    [q(c + 1.596 * e), q(c - 0.813 * e - 0.391 * d), q(c + 2.018 * d)]
+    [
+        q(c + 1.596 * e),
+        q(c - 0.813 * e - 0.391 * d),
+        q(c + 2.018 * d),
+    ]
 }
 
 #[cfg(test)]
@@ -52,12 +60,21 @@ mod tests {
     use crate::image::RawImage;
 
     fn conv(enc: &str, data: &[u8], w: u32) -> Vec<u8> {
-        let raw = RawImage { width: w, height: 1, step: w * 2, encoding: enc, is_bigendian: false, data };
+        let raw = RawImage {
+            width: w,
+            height: 1,
+            step: w * 2,
+            encoding: enc,
+            is_bigendian: false,
+            data,
+        };
         raw.to_rgb().unwrap().iter().copied().collect()
     }
 
     fn close(a: &[u8], b: &[u8]) -> bool {
-        a.iter().zip(b).all(|(x, y)| (i16::from(*x) - i16::from(*y)).abs() <= 1)
+        a.iter()
+            .zip(b)
+            .all(|(x, y)| (i16::from(*x) - i16::from(*y)).abs() <= 1)
     }
 
     // Reference colours from the BT.601 studio-swing definition: white Y=235, black Y=16,
@@ -79,7 +96,14 @@ mod tests {
 
     #[test]
     fn odd_width_is_rejected() {
-        let raw = RawImage { width: 3, height: 1, step: 6, encoding: "yuyv", is_bigendian: false, data: &[0; 6] };
+        let raw = RawImage {
+            width: 3,
+            height: 1,
+            step: 6,
+            encoding: "yuyv",
+            is_bigendian: false,
+            data: &[0; 6],
+        };
         assert!(raw.to_rgb().is_err());
     }
 }

@@ -14,24 +14,46 @@ pub fn data(rel: &str) -> PathBuf {
 }
 
 pub fn demo_images() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(data("images")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "jpg")).collect();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(data("images"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jpg"))
+        .collect();
     v.sort();
     v
 }
 
 pub fn masked_fer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_masked_fer")).args(args).output().expect("masked_fer runs")
+    Command::new(env!("CARGO_BIN_EXE_masked_fer"))
+        .args(args)
+        .output()
+        .expect("masked_fer runs")
 }
 
 pub fn masked_fer_paths(args: &[&str], paths: &[PathBuf]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_masked_fer")).args(args).args(paths).output().expect("masked_fer runs")
+    Command::new(env!("CARGO_BIN_EXE_masked_fer"))
+        .args(args)
+        .args(paths)
+        .output()
+        .expect("masked_fer runs")
 }
 
 pub fn stdout_json_lines(out: &Output) -> Vec<serde_json::Value> {
-    assert!(out.status.success(), "masked_fer failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect()
+    assert!(
+        out.status.success(),
+        "masked_fer failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
 }
 
 pub fn file_name(p: &str) -> String {
-    Path::new(p).file_name().unwrap().to_string_lossy().into_owned()
+    Path::new(p)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
 }

@@ -31,16 +31,28 @@ pub struct Args {
 pub fn run(global: &Global, args: Args) -> Result<i32> {
     let mut pipeline = args.models.pipeline(global)?;
     if let Some(dir) = &args.annotate {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating annotation directory {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating annotation directory {}", dir.display()))?;
     }
-    let bar = if args.images.len() > 3 { ProgressBar::new(args.images.len() as u64) } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} images  {per_sec}  eta {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    let bar = if args.images.len() > 3 {
+        ProgressBar::new(args.images.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} images  {per_sec}  eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     let mut failed = 0;
     let stdout = std::io::stdout();
     for path in &args.images {
         match process(&mut pipeline, path, args.annotate.as_deref()) {
             Ok(result) => {
-                let text = if args.json { json_line(&pipeline, path, &result) } else { text_lines(path, &result) };
+                let text = if args.json {
+                    json_line(&pipeline, path, &result)
+                } else {
+                    text_lines(path, &result)
+                };
                 bar.suspend(|| {
                     let mut out = stdout.lock();
                     let _ = out.write_all(text.as_bytes());
@@ -55,7 +67,10 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     }
     bar.finish_and_clear();
     if failed > 0 {
-        eprintln!("masked_fer: {failed} of {} images failed", args.images.len());
+        eprintln!(
+            "masked_fer: {failed} of {} images failed",
+            args.images.len()
+        );
         return Ok(1);
     }
     Ok(0)
@@ -73,11 +88,17 @@ fn process(pipeline: &mut Pipeline, path: &Path, annotate: Option<&Path>) -> Res
         result.times.classify.as_secs_f64() * 1e3
     );
     if let Some(dir) = annotate {
-        let mut img = image::load_from_memory(&bytes).context("decoding for annotation")?.into_rgb8();
+        let mut img = image::load_from_memory(&bytes)
+            .context("decoding for annotation")?
+            .into_rgb8();
         draw_faces(&mut img, &result.faces);
-        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "image".into());
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "image".into());
         let out = dir.join(format!("{name}.png"));
-        img.save(&out).with_context(|| format!("writing {}", out.display()))?;
+        img.save(&out)
+            .with_context(|| format!("writing {}", out.display()))?;
     }
     Ok(result)
 }
@@ -92,8 +113,21 @@ fn text_lines(path: &Path, r: &FrameResult) -> String {
         .enumerate()
         .map(|(i, f)| {
             let b = &f.bbox;
-            let expr = if f.expression.is_empty() { String::new() } else { format!("\t{} {:.2}", f.expression, f.confidence) };
-            format!("{}\tface {}/{n}\tbox {:.0},{:.0},{:.0},{:.0}\tscore {:.2}{expr}\n", path.display(), i + 1, b.x0, b.y0, b.x1, b.y1, f.score)
+            let expr = if f.expression.is_empty() {
+                String::new()
+            } else {
+                format!("\t{} {:.2}", f.expression, f.confidence)
+            };
+            format!(
+                "{}\tface {}/{n}\tbox {:.0},{:.0},{:.0},{:.0}\tscore {:.2}{expr}\n",
+                path.display(),
+                i + 1,
+                b.x0,
+                b.y0,
+                b.x1,
+                b.y1,
+                f.score
+            )
         })
         .collect()
 }
@@ -104,7 +138,11 @@ fn json_line(pipeline: &Pipeline, path: &Path, r: &FrameResult) -> String {
         .faces
         .iter()
         .map(|f| {
-            let probs: serde_json::Map<String, serde_json::Value> = labels.iter().cloned().zip(f.probabilities.iter().map(|&p| json!(p))).collect();
+            let probs: serde_json::Map<String, serde_json::Value> = labels
+                .iter()
+                .cloned()
+                .zip(f.probabilities.iter().map(|&p| json!(p)))
+                .collect();
             json!({
                 "box": [f.bbox.x0, f.bbox.y0, f.bbox.x1, f.bbox.y1],
                 "score": f.score,

@@ -12,7 +12,13 @@ use clap::{Parser, Subcommand};
 /// Models and ONNX Runtime are found automatically (see --models-dir and --ort-lib); run
 /// `make setup` once in a fresh clone to fetch ONNX Runtime.
 #[derive(Parser)]
-#[command(name = "masked_fer", version, about, long_about, propagate_version = true)]
+#[command(
+    name = "masked_fer",
+    version,
+    about,
+    long_about,
+    propagate_version = true
+)]
 struct Cli {
     #[command(flatten)]
     global: options::Global,
@@ -30,7 +36,14 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(if cli.global.verbose { "info" } else { "warn" })).init();
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or(if cli.global.verbose {
+            "info"
+        } else {
+            "warn"
+        }),
+    )
+    .init();
     let result: Result<i32> = match cli.command {
         Command::Detect(args) => detect_cmd::run(&cli.global, args),
         Command::EvalDetector(args) => eval_cmd::run(&cli.global, args),

@@ -66,15 +66,25 @@ pub struct ModelArgs {
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let (w, h) = s.split_once(['x', 'X']).ok_or_else(|| format!("{s:?} is not WxH, e.g. 640x480"))?;
-    Ok((w.trim().parse().map_err(|_| format!("bad width in {s:?}"))?, h.trim().parse().map_err(|_| format!("bad height in {s:?}"))?))
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("{s:?} is not WxH, e.g. 640x480"))?;
+    Ok((
+        w.trim()
+            .parse()
+            .map_err(|_| format!("bad width in {s:?}"))?,
+        h.trim()
+            .parse()
+            .map_err(|_| format!("bad height in {s:?}"))?,
+    ))
 }
 
 impl ModelArgs {
     /// Settings: defaults, then the params file, then these flags.
     pub fn config(&self, global: &Global) -> Result<PipelineConfig> {
         let mut cfg = match &global.params {
-            Some(p) => PipelineConfig::from_ros_params(p, None).with_context(|| format!("parameters file {}", p.display()))?,
+            Some(p) => PipelineConfig::from_ros_params(p, None)
+                .with_context(|| format!("parameters file {}", p.display()))?,
             None => PipelineConfig::default(),
         };
         if let Some(kind) = self.detector {

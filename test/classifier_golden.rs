@@ -1,0 +1,63 @@
+//! The shipped expression model, run through `ort` from Rust, reproduces the outputs that
+//! ONNX Runtime (Python) produced at export time (training/masked_fer_train/export.py --golden),
+//! and its metadata satisfies the model contract.
+
+mod common;
+
+use masked_fer::classify::{Classifier, ColorMode};
+use masked_fer::runtime::init_runtime;
+use ndarray::Array4;
+use serde_json::Value;
+
+#[test]
+fn default_model_matches_golden_outputs() {
+    init_runtime(None).expect("ONNX Runtime (make setup)");
+    let golden: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::data("classifier_golden.json")).unwrap(),
+    )
+    .unwrap();
+    let model = common::repo()
+        .join("models")
+        .join(golden["model"].as_str().unwrap());
+    let mut clf = Classifier::open(&model, 1).unwrap();
+    let c = clf.contract().clone();
+    assert_eq!(
+        c.labels,
+        ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
+    );
+    assert_eq!((c.height, c.width, c.color), (48, 48, ColorMode::Gray));
+    let shape: Vec<usize> = golden["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    let flat: Vec<f32> = golden["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a.as_array().unwrap())
+        .flat_map(|a| a.as_array().unwrap())
+        .flat_map(|a| a.as_array().unwrap())
+        .map(|v| v.as_f64().unwrap() as f32)
+        .collect();
+    let input = Array4::from_shape_vec((shape[0], shape[1], shape[2], shape[3]), flat).unwrap();
+    let got = clf.classify_tensor(input.view()).unwrap();
+    let want = golden["probabilities"].as_array().unwrap();
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        for (a, b) in g.iter().zip(w.as_array().unwrap()) {
+            assert!(
+                (f64::from(*a) - b.as_f64().unwrap()).abs() < 1e-4,
+                "{g:?} vs {w}"
+            );
+        }
+    }
+    // Batching must not change a face's result.
+    let single = clf
+        .classify_tensor(input.slice(ndarray::s![1..2, .., .., ..]))
+        .unwrap();
+    for (a, b) in single[0].iter().zip(&got[1]) {
+        assert!((a - b).abs() < 1e-5);
+    }
+}
