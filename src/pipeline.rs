@@ -115,10 +115,7 @@ impl Pipeline {
     ) -> Result<(), String> {
         config.validate()?;
         self.detector.set_limits(config);
-        self.config.detector.score_threshold = config.score_threshold;
-        self.config.detector.nms_iou = config.nms_iou;
-        self.config.detector.min_face_size = config.min_face_size;
-        self.config.detector.max_faces = config.max_faces;
+        self.config.detector.copy_limits(config);
         Ok(())
     }
 

@@ -7,14 +7,12 @@
 
 use std::path::PathBuf;
 
-use ndarray::{Array4, ArrayView3, Axis};
-use ort::session::Session;
-use ort::value::TensorRef;
+use ndarray::ArrayView3;
 
-use super::letterbox::{letterbox, Normalise};
+use super::letterbox::Normalise;
+use super::onnx::LetterboxedModel;
 use super::{finish, nms, BBox, Detection, DetectorConfig, FaceDetector};
-use crate::image::resize::RgbResizer;
-use crate::runtime::{inference_error, open_session, ModelError};
+use crate::runtime::ModelError;
 use crate::Error;
 
 const SIZE: usize = 128;
@@ -27,11 +25,8 @@ const NORM: Normalise = Normalise {
 
 pub struct BlazeFace {
     config: DetectorConfig,
-    model: PathBuf,
-    session: Session,
+    net: LetterboxedModel,
     anchors: Vec<[f32; 2]>,
-    input: Array4<f32>,
-    resizer: RgbResizer,
 }
 
 /// Anchor centres normalised to [0,1], in output order.
@@ -58,23 +53,20 @@ impl BlazeFace {
         model: PathBuf,
         threads: usize,
     ) -> Result<Self, ModelError> {
-        let session = open_session(&model, threads)?;
-        let names: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
-        if !(names.contains(&"regressors") && names.contains(&"classificators")) {
-            return Err(ModelError::Contract {
-                path: model,
-                reason: format!(
-                    "outputs {names:?} are not BlazeFace's (regressors, classificators)"
-                ),
-            });
-        }
+        let net = LetterboxedModel::open(
+            model,
+            threads,
+            "BlazeFace",
+            &["regressors", "classificators"],
+            SIZE as u32,
+            SIZE as u32,
+            true,
+            NORM,
+        )?;
         Ok(Self {
             anchors: anchors(),
-            input: Array4::zeros((1, 3, SIZE, SIZE)),
             config,
-            model,
-            session,
-            resizer: RgbResizer::default(),
+            net,
         })
     }
 }
@@ -82,43 +74,11 @@ impl BlazeFace {
 impl FaceDetector for BlazeFace {
     fn detect(&mut self, image: ArrayView3<'_, u8>) -> Result<Vec<Detection>, Error> {
         let (h, w, _) = image.dim();
-        let place = letterbox(
-            &mut self.resizer,
-            image,
-            self.input.index_axis_mut(Axis(0), 0),
-            true,
-            &NORM,
-        )?;
-        let fail = inference_error(&self.model);
-        let input_name = self
-            .session
-            .inputs()
-            .first()
-            .map(|i| i.name().to_string())
-            .unwrap_or_else(|| "input".into());
-        let tensor = TensorRef::from_array_view(&self.input).map_err(&fail)?;
-        let outputs = self
-            .session
-            .run(ort::inputs![input_name => tensor])
-            .map_err(&fail)?;
-        let reg = outputs["regressors"]
-            .try_extract_array::<f32>()
-            .map_err(&fail)?;
-        let cls = outputs["classificators"]
-            .try_extract_array::<f32>()
-            .map_err(&fail)?;
         let n = self.anchors.len();
-        if reg.shape() != [1, n, 16] || cls.shape() != [1, n, 1] {
-            return Err(ModelError::Contract {
-                path: self.model.clone(),
-                reason: format!(
-                    "output shapes {:?} {:?}, expected [1,{n},16] and [1,{n},1]",
-                    reg.shape(),
-                    cls.shape()
-                ),
-            }
-            .into());
-        }
+        let out = self.net.run(image)?;
+        let reg = out.array("regressors", &[1, n, 16])?;
+        let cls = out.array("classificators", &[1, n, 1])?;
+        let place = out.place;
         let s = SIZE as f32;
         let mut faces = Vec::new();
         for (k, a) in self.anchors.iter().enumerate() {
@@ -153,15 +113,12 @@ impl FaceDetector for BlazeFace {
         ))
     }
 
-    fn set_limits(&mut self, config: &DetectorConfig) {
-        self.config.score_threshold = config.score_threshold;
-        self.config.nms_iou = config.nms_iou;
-        self.config.min_face_size = config.min_face_size;
-        self.config.max_faces = config.max_faces;
-    }
-
     fn config(&self) -> &DetectorConfig {
         &self.config
+    }
+
+    fn config_mut(&mut self) -> &mut DetectorConfig {
+        &mut self.config
     }
 }
 

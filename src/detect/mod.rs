@@ -6,6 +6,7 @@
 mod blazeface;
 mod letterbox;
 mod nms;
+mod onnx;
 mod retinaface;
 
 pub use blazeface::BlazeFace;
@@ -139,6 +140,14 @@ impl DetectorConfig {
         }
     }
 
+    /// Take the settings that can change while running: thresholds and limits.
+    pub fn copy_limits(&mut self, from: &DetectorConfig) {
+        self.score_threshold = from.score_threshold;
+        self.nms_iou = from.nms_iou;
+        self.min_face_size = from.min_face_size;
+        self.max_faces = from.max_faces;
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         let in_range = |v: f32, lo: f32, hi: f32| v.is_finite() && (lo..=hi).contains(&v);
         if !(32..=4096).contains(&self.input_width) || !(32..=4096).contains(&self.input_height) {
@@ -181,9 +190,12 @@ impl DetectorConfig {
 pub trait FaceDetector: Send {
     /// Faces in an RGB8 `[height, width, 3]` image, best first.
     fn detect(&mut self, image: ArrayView3<'_, u8>) -> Result<Vec<Detection>, crate::Error>;
-    /// Change thresholds and limits without reloading the model (input size and kind excluded).
-    fn set_limits(&mut self, config: &DetectorConfig);
     fn config(&self) -> &DetectorConfig;
+    fn config_mut(&mut self) -> &mut DetectorConfig;
+    /// Change thresholds and limits without reloading the model (input size and kind excluded).
+    fn set_limits(&mut self, config: &DetectorConfig) {
+        self.config_mut().copy_limits(config);
+    }
 }
 
 /// Open the detector named by `config.kind` with the model at `model` (already resolved).

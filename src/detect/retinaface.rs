@@ -5,14 +5,12 @@
 
 use std::path::PathBuf;
 
-use ndarray::{Array4, ArrayView3, Axis};
-use ort::session::Session;
-use ort::value::TensorRef;
+use ndarray::ArrayView3;
 
-use super::letterbox::{letterbox, Normalise};
+use super::letterbox::Normalise;
+use super::onnx::LetterboxedModel;
 use super::{finish, nms, BBox, Detection, DetectorConfig, FaceDetector};
-use crate::image::resize::RgbResizer;
-use crate::runtime::{inference_error, open_session, ModelError};
+use crate::runtime::ModelError;
 use crate::Error;
 
 const VARIANCE: [f32; 2] = [0.1, 0.2];
@@ -25,11 +23,8 @@ const NORM: Normalise = Normalise {
 
 pub struct RetinaFace {
     config: DetectorConfig,
-    model: PathBuf,
-    session: Session,
+    net: LetterboxedModel,
     priors: Vec<[f32; 4]>,
-    input: Array4<f32>,
-    resizer: RgbResizer,
 }
 
 /// Priors (cx, cy, w, h) normalised to the input size, in the network's output order.
@@ -64,32 +59,21 @@ impl RetinaFace {
         model: PathBuf,
         threads: usize,
     ) -> Result<Self, ModelError> {
-        let session = open_session(&model, threads)?;
-        let names: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
-        for want in ["loc", "conf", "landmarks"] {
-            if !names.contains(&want) {
-                return Err(ModelError::Contract {
-                    path: model,
-                    reason: format!(
-                        "no output {want:?} (outputs: {names:?}); not a RetinaFace export"
-                    ),
-                });
-            }
-        }
-        if session.inputs().first().map(|i| i.name()) != Some("input") {
-            return Err(ModelError::Contract {
-                path: model,
-                reason: "first input is not named \"input\"".into(),
-            });
-        }
         let (w, h) = (config.input_width, config.input_height);
+        let net = LetterboxedModel::open(
+            model,
+            threads,
+            "RetinaFace",
+            &["loc", "conf", "landmarks"],
+            w,
+            h,
+            false,
+            NORM,
+        )?;
         Ok(Self {
             priors: priors(w, h),
-            input: Array4::zeros((1, 3, h as usize, w as usize)),
             config,
-            model,
-            session,
-            resizer: RgbResizer::default(),
+            net,
         })
     }
 }
@@ -97,37 +81,12 @@ impl RetinaFace {
 impl FaceDetector for RetinaFace {
     fn detect(&mut self, image: ArrayView3<'_, u8>) -> Result<Vec<Detection>, Error> {
         let (h, w, _) = image.dim();
-        let place = letterbox(
-            &mut self.resizer,
-            image,
-            self.input.index_axis_mut(Axis(0), 0),
-            false,
-            &NORM,
-        )?;
-        let fail = inference_error(&self.model);
-        let tensor = TensorRef::from_array_view(&self.input).map_err(&fail)?;
-        let outputs = self
-            .session
-            .run(ort::inputs!["input" => tensor])
-            .map_err(&fail)?;
-        let loc = outputs["loc"].try_extract_array::<f32>().map_err(&fail)?;
-        let conf = outputs["conf"].try_extract_array::<f32>().map_err(&fail)?;
-        let lms = outputs["landmarks"]
-            .try_extract_array::<f32>()
-            .map_err(&fail)?;
         let n = self.priors.len();
-        if loc.shape() != [1, n, 4] || conf.shape() != [1, n, 2] || lms.shape() != [1, n, 10] {
-            return Err(ModelError::Contract {
-                path: self.model.clone(),
-                reason: format!(
-                    "output shapes {:?} {:?} {:?} do not match {n} priors",
-                    loc.shape(),
-                    conf.shape(),
-                    lms.shape()
-                ),
-            }
-            .into());
-        }
+        let out = self.net.run(image)?;
+        let loc = out.array("loc", &[1, n, 4])?;
+        let conf = out.array("conf", &[1, n, 2])?;
+        let lms = out.array("landmarks", &[1, n, 10])?;
+        let place = out.place;
         let (iw, ih) = (
             self.config.input_width as f32,
             self.config.input_height as f32,
@@ -164,15 +123,12 @@ impl FaceDetector for RetinaFace {
         ))
     }
 
-    fn set_limits(&mut self, config: &DetectorConfig) {
-        self.config.score_threshold = config.score_threshold;
-        self.config.nms_iou = config.nms_iou;
-        self.config.min_face_size = config.min_face_size;
-        self.config.max_faces = config.max_faces;
-    }
-
     fn config(&self) -> &DetectorConfig {
         &self.config
+    }
+
+    fn config_mut(&mut self) -> &mut DetectorConfig {
+        &mut self.config
     }
 }
 
