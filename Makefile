@@ -1,5 +1,5 @@
 # masked_fer: the two commands a fresh clone needs are `make demo` and `make test`.
-.PHONY: setup demo test fmt lint bench models parity-reference clean-runtime
+.PHONY: setup setup-test demo test fmt bench models parity-reference
 
 CARGO ?= cargo
 DEMO_OUT ?= out/demo
@@ -8,13 +8,17 @@ DEMO_OUT ?= out/demo
 setup:
 	@scripts/setup_onnxruntime.sh
 
+# Python test peers (rosbags) in .venv-test (idempotent).
+setup-test:
+	@scripts/setup_test_env.sh
+
 # Detect faces and classify expressions on the bundled CC0 photos; annotated PNGs in out/demo/.
 demo: setup
 	$(CARGO) run --quiet --bin masked_fer -- detect --annotate $(DEMO_OUT) test/data/images/*.jpg
 	@echo "annotated images: $(DEMO_OUT)/"
 
 # Everything CI runs: formatting, lints as errors, unit + integration tests.
-test: setup
+test: setup setup-test
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test --all-targets

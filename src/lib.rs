@@ -4,6 +4,7 @@
 //! (expressions) → [`pipeline`] (all three behind one call). No ROS types live here.
 
 pub mod annotate;
+pub mod bag;
 pub mod classify;
 pub mod config;
 pub mod detect;

@@ -1,0 +1,172 @@
+//! rosbag2 bags: read MCAP and sqlite3 storage (directories with `metadata.yaml`, or single
+//! files), decode the image messages in them (CDR), and write result bags.
+
+mod mcap_read;
+mod metadata;
+pub mod msgs;
+mod sqlite_read;
+
+use std::path::{Path, PathBuf};
+
+use mcap_read::McapFile;
+use sqlite_read::Db3File;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BagError {
+    #[error("{path}: {reason}")]
+    Io { path: PathBuf, reason: String },
+    #[error("{path}: corrupt or truncated bag: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+    #[error("{path}: unknown bag storage {storage:?} (supported: mcap, sqlite3)")]
+    UnknownStorage { path: PathBuf, storage: String },
+    #[error("cannot decode {type_name}: {reason}")]
+    Message { type_name: String, reason: String },
+}
+
+/// A serialised message as stored: topic, ROS type (`sensor_msgs/msg/Image`), receive time
+/// (nanoseconds since the epoch) and CDR bytes.
+#[derive(Debug, Clone)]
+pub struct BagMessage {
+    pub topic: String,
+    pub type_name: String,
+    pub log_time: u64,
+    pub data: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicInfo {
+    pub name: String,
+    pub type_name: String,
+    pub count: u64,
+}
+
+/// An opened bag: one or more storage files of one kind, read in order.
+pub enum Bag {
+    Mcap(Vec<McapFile>),
+    Db3(Vec<Db3File>),
+}
+
+const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
+
+impl Bag {
+    /// Open a bag directory (with or without `metadata.yaml`) or a single `.mcap` / `.db3` file.
+    pub fn open(path: &Path) -> Result<Self, BagError> {
+        let io = |p: &Path, e: std::io::Error| BagError::Io {
+            path: p.to_path_buf(),
+            reason: e.to_string(),
+        };
+        if path.is_dir() {
+            let meta = path.join("metadata.yaml");
+            let (storage, mut files): (String, Vec<PathBuf>) = if meta.is_file() {
+                let info = metadata::read(&meta)?;
+                (
+                    info.storage_identifier,
+                    info.relative_file_paths
+                        .iter()
+                        .map(|f| path.join(f))
+                        .collect(),
+                )
+            } else {
+                let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+                    .map_err(|e| io(path, e))?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .collect();
+                files.sort();
+                let storage = if files.iter().any(|f| has_ext(f, "mcap")) {
+                    "mcap"
+                } else {
+                    "sqlite3"
+                };
+                let ext = if storage == "mcap" { "mcap" } else { "db3" };
+                files.retain(|f| has_ext(f, ext));
+                (storage.to_string(), files)
+            };
+            if files.is_empty() {
+                return Err(BagError::Corrupt {
+                    path: path.to_path_buf(),
+                    reason: "no storage files (.mcap or .db3) in the bag".into(),
+                });
+            }
+            files.sort();
+            return match storage.as_str() {
+                "mcap" => Ok(Self::Mcap(
+                    files
+                        .iter()
+                        .map(|f| McapFile::open(f))
+                        .collect::<Result<_, _>>()?,
+                )),
+                "sqlite3" => Ok(Self::Db3(
+                    files
+                        .iter()
+                        .map(|f| Db3File::open(f))
+                        .collect::<Result<_, _>>()?,
+                )),
+                other => Err(BagError::UnknownStorage {
+                    path: path.to_path_buf(),
+                    storage: other.to_string(),
+                }),
+            };
+        }
+        let mut head = [0u8; 16];
+        let n = std::io::Read::read(
+            &mut std::fs::File::open(path).map_err(|e| io(path, e))?,
+            &mut head,
+        )
+        .map_err(|e| io(path, e))?;
+        if head[..n].starts_with(mcap::MAGIC) {
+            Ok(Self::Mcap(vec![McapFile::open(path)?]))
+        } else if head[..n].starts_with(SQLITE_MAGIC) {
+            Ok(Self::Db3(vec![Db3File::open(path)?]))
+        } else {
+            Err(BagError::UnknownStorage {
+                path: path.to_path_buf(),
+                storage: "neither MCAP nor SQLite".into(),
+            })
+        }
+    }
+
+    pub fn storage(&self) -> &'static str {
+        match self {
+            Self::Mcap(_) => "mcap",
+            Self::Db3(_) => "sqlite3",
+        }
+    }
+
+    /// Topics with their types and message counts, over all files, by name.
+    pub fn topics(&self) -> Result<Vec<TopicInfo>, BagError> {
+        let per_file = match self {
+            Self::Mcap(files) => files
+                .iter()
+                .map(McapFile::topics)
+                .collect::<Result<Vec<_>, _>>()?,
+            Self::Db3(files) => files
+                .iter()
+                .map(Db3File::topics)
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        let mut out: Vec<TopicInfo> = Vec::new();
+        for t in per_file.into_iter().flatten() {
+            match out.iter_mut().find(|o| o.name == t.name) {
+                Some(o) => o.count += t.count,
+                None => out.push(t),
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// Every message of every file, in storage order, for the callback.
+    pub fn for_each(
+        &self,
+        mut f: impl FnMut(BagMessage) -> Result<(), BagError>,
+    ) -> Result<(), BagError> {
+        match self {
+            Self::Mcap(files) => files.iter().try_for_each(|file| file.for_each(&mut f)),
+            Self::Db3(files) => files.iter().try_for_each(|file| file.for_each(&mut f)),
+        }
+    }
+}
+
+fn has_ext(p: &Path, ext: &str) -> bool {
+    p.extension().is_some_and(|e| e == ext)
+}
