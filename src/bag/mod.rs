@@ -2,13 +2,16 @@
 //! files), decode the image messages in them (CDR), and write result bags.
 
 mod mcap_read;
+mod mcap_write;
 mod metadata;
 pub mod msgs;
+pub mod schema;
 mod sqlite_read;
 
 use std::path::{Path, PathBuf};
 
 use mcap_read::McapFile;
+pub use mcap_write::BagWriter;
 use sqlite_read::Db3File;
 
 #[derive(Debug, thiserror::Error)]

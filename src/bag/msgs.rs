@@ -45,6 +45,94 @@ pub struct CompressedImage {
     pub data: Vec<u8>,
 }
 
+/// vision_msgs/msg/Point2D
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Point2D {
+    pub x: f64,
+    pub y: f64,
+}
+
+/// vision_msgs/msg/Pose2D
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Pose2D {
+    pub position: Point2D,
+    pub theta: f64,
+}
+
+/// vision_msgs/msg/BoundingBox2D (centre and size, pixels)
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct BoundingBox2D {
+    pub center: Pose2D,
+    pub size_x: f64,
+    pub size_y: f64,
+}
+
+/// vision_msgs/msg/ObjectHypothesis
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ObjectHypothesis {
+    pub class_id: String,
+    pub score: f64,
+}
+
+/// geometry_msgs/msg/Pose (position x,y,z; orientation x,y,z,w)
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Pose {
+    pub position: [f64; 3],
+    pub orientation: [f64; 4],
+}
+
+/// geometry_msgs/msg/PoseWithCovariance; the 36 covariances as 6 rows (same bytes, no length).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PoseWithCovariance {
+    pub pose: Pose,
+    pub covariance: [[f64; 6]; 6],
+}
+
+impl Default for PoseWithCovariance {
+    fn default() -> Self {
+        Self {
+            pose: Pose {
+                position: [0.0; 3],
+                orientation: [0.0, 0.0, 0.0, 1.0],
+            },
+            covariance: [[0.0; 6]; 6],
+        }
+    }
+}
+
+/// vision_msgs/msg/ObjectHypothesisWithPose
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ObjectHypothesisWithPose {
+    pub hypothesis: ObjectHypothesis,
+    pub pose: PoseWithCovariance,
+}
+
+/// vision_msgs/msg/Detection2D
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Detection2D {
+    pub header: Header,
+    pub results: Vec<ObjectHypothesisWithPose>,
+    pub bbox: BoundingBox2D,
+    pub id: String,
+}
+
+/// vision_msgs/msg/Detection2DArray
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Detection2DArray {
+    pub header: Header,
+    pub detections: Vec<Detection2D>,
+}
+
+/// hri_msgs/msg/Expression
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Expression {
+    pub header: Header,
+    pub expression: String,
+    pub valence: f32,
+    pub arousal: f32,
+    pub confidence: f32,
+}
+
 /// Decode a CDR payload with its 4-byte encapsulation header (0x00 0x01 = little endian,
 /// 0x00 0x00 = big endian).
 pub fn from_cdr<'de, T: Deserialize<'de>>(
