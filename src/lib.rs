@@ -14,6 +14,7 @@ pub mod image;
 pub mod models;
 pub mod pipeline;
 pub mod runtime;
+pub mod track;
 
 pub use error::Error;
 pub use pipeline::{Face, FrameResult, Pipeline};
