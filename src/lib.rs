@@ -10,9 +10,11 @@ pub mod config;
 pub mod detect;
 mod error;
 pub mod eval;
+pub mod expression;
 pub mod image;
 pub mod models;
 pub mod pipeline;
+pub mod replay;
 pub mod runtime;
 pub mod track;
 

@@ -35,7 +35,7 @@ def main():
     expected = []
     frames = []
     for i in range(args.frames):
-        jpeg = photos[i % len(photos)].read_bytes()
+        jpeg = photos[(i // 2) % len(photos)].read_bytes()  # each photo twice: tracks can form
         rgb = np.asarray(PILImage.open(io.BytesIO(jpeg)).convert("RGB"))
         stamp = (1_700_000_000 + i, 5_000_000 * i)
         frames.append((stamp, jpeg, rgb))

@@ -3,6 +3,7 @@
 mod detect_cmd;
 mod eval_cmd;
 mod options;
+mod replay_cmd;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -32,6 +33,9 @@ enum Command {
     Detect(detect_cmd::Args),
     /// Score a detector against Pascal VOC face boxes (recall by size, precision, ms/image).
     EvalDetector(eval_cmd::Args),
+    /// Run every camera frame of a rosbag2 bag (MCAP or sqlite3) through the pipeline; write
+    /// a result bag and a report.
+    Replay(replay_cmd::Args),
 }
 
 fn main() {
@@ -47,6 +51,7 @@ fn main() {
     let result: Result<i32> = match cli.command {
         Command::Detect(args) => detect_cmd::run(&cli.global, args),
         Command::EvalDetector(args) => eval_cmd::run(&cli.global, args),
+        Command::Replay(args) => replay_cmd::run(&cli.global, args),
     };
     match result {
         Ok(code) => std::process::exit(code),

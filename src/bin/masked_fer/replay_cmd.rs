@@ -1,0 +1,209 @@
+//! `masked_fer replay BAG`: run recorded camera frames through the pipeline, write a result bag
+//! and a report.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args as ClapArgs;
+use indicatif::{ProgressBar, ProgressStyle};
+use masked_fer::bag::{Bag, BagWriter};
+use masked_fer::replay::{image_topics, replay, summarise};
+use masked_fer::track::TrackerConfig;
+use serde_json::json;
+
+use crate::options::{Global, ModelArgs};
+
+#[derive(ClapArgs)]
+pub struct Args {
+    /// rosbag2 bag: a directory (MCAP or sqlite3 storage, with or without metadata.yaml) or a
+    /// single .mcap / .db3 file.
+    #[arg(value_name = "BAG")]
+    bag: PathBuf,
+    /// Image topic to replay (sensor_msgs/Image or CompressedImage); repeat for several
+    /// [default: every image topic in the bag].
+    #[arg(long, value_name = "TOPIC")]
+    topic: Vec<String>,
+    /// Only list the bag's topics and exit.
+    #[arg(long)]
+    list: bool,
+    /// Write results to this MCAP bag: /masked_fer/detections (vision_msgs/Detection2DArray, one
+    /// per input frame, stamped like the image) and /humans/faces/<id>/expression (hri_msgs).
+    #[arg(long, value_name = "OUT.mcap")]
+    output: Option<PathBuf>,
+    /// Write report.json and report.md (frames, faces, failures, per-stage latency, expressions,
+    /// tracks) into DIR.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+    #[command(flatten)]
+    models: ModelArgs,
+}
+
+pub fn run(global: &Global, args: Args) -> Result<i32> {
+    let bag = Bag::open(&args.bag)?;
+    let topics = bag.topics()?;
+    let images = image_topics(&topics);
+    eprintln!(
+        "{} ({} storage): image topics",
+        args.bag.display(),
+        bag.storage()
+    );
+    for t in &images {
+        eprintln!("  {}  {}  {} messages", t.name, t.type_name, t.count);
+    }
+    if args.list {
+        for t in topics
+            .iter()
+            .filter(|t| !images.iter().any(|i| i.name == t.name))
+        {
+            eprintln!(
+                "  (other) {}  {}  {} messages",
+                t.name, t.type_name, t.count
+            );
+        }
+        return Ok(0);
+    }
+    for t in &args.topic {
+        let found = topics
+            .iter()
+            .find(|x| &x.name == t)
+            .with_context(|| format!("topic {t} is not in the bag"))?;
+        anyhow::ensure!(
+            images.iter().any(|i| i.name == *t),
+            "topic {t} has type {}, not an image",
+            found.type_name
+        );
+    }
+    let selected: Vec<String> = if args.topic.is_empty() {
+        images.iter().map(|t| t.name.clone()).collect()
+    } else {
+        args.topic.clone()
+    };
+    anyhow::ensure!(
+        !selected.is_empty(),
+        "{} has no image topics (sensor_msgs/msg/Image or CompressedImage)",
+        args.bag.display()
+    );
+    let total: u64 = images
+        .iter()
+        .filter(|t| selected.contains(&t.name))
+        .map(|t| t.count)
+        .sum();
+    let mut pipeline = args.models.pipeline(global)?;
+    let mut writer = args.output.as_deref().map(BagWriter::create).transpose()?;
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} frames  {per_sec}  eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let t0 = Instant::now();
+    let (records, outcome) = replay(
+        &bag,
+        &selected,
+        &mut pipeline,
+        TrackerConfig::default(),
+        writer.as_mut(),
+        |_, _| bar.inc(1),
+    );
+    bar.finish_and_clear();
+    let elapsed = t0.elapsed().as_secs_f64();
+    // A bag that breaks part-way still gets a report, marked incomplete; the output bag is then
+    // left as <name>.partial, never under its final name.
+    let incomplete = outcome.err().map(|e| e.to_string());
+    let summary = summarise(&records);
+    let frames: usize = summary.values().map(|s| s.frames).sum();
+    if incomplete.is_none() {
+        if let Some(w) = writer {
+            let path = w.finish()?;
+            eprintln!("results: {}", path.display());
+        }
+    }
+    if let Some(dir) = &args.report {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let report = json!({
+            "bag": args.bag.display().to_string(),
+            "storage": bag.storage(),
+            "complete": incomplete.is_none(),
+            "error": incomplete,
+            "frames": frames,
+            "seconds": elapsed,
+            "frames_per_second": frames as f64 / elapsed.max(1e-9),
+            "models": pipeline.model_files(),
+            "topics": summary,
+        });
+        std::fs::write(
+            dir.join("report.json"),
+            serde_json::to_string_pretty(&report)?,
+        )?;
+        std::fs::write(
+            dir.join("report.md"),
+            markdown(&args.bag.display().to_string(), &report),
+        )?;
+        eprintln!("report: {}", dir.join("report.md").display());
+    }
+    eprintln!(
+        "{frames} frames in {elapsed:.2} s ({:.1} frames/s)",
+        frames as f64 / elapsed.max(1e-9)
+    );
+    if let Some(e) = incomplete {
+        eprintln!("masked_fer: replay stopped: {e}");
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+fn markdown(bag: &str, r: &serde_json::Value) -> String {
+    let mut s = format!("# Replay of `{bag}`\n\n");
+    if r["complete"] == false {
+        s += &format!(
+            "**Incomplete:** {}\n\n",
+            r["error"].as_str().unwrap_or_default()
+        );
+    }
+    s += &format!(
+        "{} frames in {:.2} s ({:.1} frames/s).\n\n",
+        r["frames"],
+        r["seconds"].as_f64().unwrap_or(0.0),
+        r["frames_per_second"].as_f64().unwrap_or(0.0)
+    );
+    s += "| topic | frames | with faces | faces | failed | total ms p50 / p95 / max | detect ms p50 | classify ms p50 |\n|---|---|---|---|---|---|---|---|\n";
+    let topics = r["topics"].as_object().cloned().unwrap_or_default();
+    for (name, t) in &topics {
+        let p = |k: &str, q: &str| t[k][q].as_f64().unwrap_or(0.0);
+        s += &format!(
+            "| {name} | {} | {} | {} | {} | {:.1} / {:.1} / {:.1} | {:.1} | {:.1} |\n",
+            t["frames"],
+            t["frames_with_faces"],
+            t["faces"],
+            t["failed"],
+            p("total_ms", "p50"),
+            p("total_ms", "p95"),
+            p("total_ms", "max"),
+            p("detect_ms", "p50"),
+            p("classify_ms", "p50")
+        );
+    }
+    for (name, t) in &topics {
+        s += &format!("\n## {name}\n\nExpressions (best class per face): ");
+        let ex: Vec<String> = t["expressions"]
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect())
+            .unwrap_or_default();
+        s += &(if ex.is_empty() {
+            "none".to_string()
+        } else {
+            ex.join(", ")
+        } + "\n");
+        if let Some(f) = t["failures"].as_array().filter(|f| !f.is_empty()) {
+            s += "\nFrames that could not be processed:\n\n";
+            for x in f {
+                s += &format!(
+                    "- stamp {} ns: {}\n",
+                    x[0],
+                    x[1].as_str().unwrap_or_default()
+                );
+            }
+        }
+    }
+    s
+}

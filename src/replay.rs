@@ -1,0 +1,306 @@
+//! Replay: every camera frame of a bag through the same [`Pipeline`] the node uses, results into
+//! a new bag (one `vision_msgs/Detection2DArray` per input frame, empty when there is no face or
+//! the frame could not be decoded; ROS4HRI expressions of confirmed tracks) and a summary.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::bag::msgs::{
+    self, BoundingBox2D, CompressedImage, Detection2D, Detection2DArray, Expression, Header, Image,
+    ObjectHypothesis, ObjectHypothesisWithPose, Point2D, Pose2D,
+};
+use crate::bag::{Bag, BagError, BagMessage, BagWriter, TopicInfo};
+use crate::expression::{ros4hri_word, valence_arousal};
+use crate::image::RawImage;
+use crate::pipeline::{FrameResult, Pipeline};
+use crate::track::{Tracker, TrackerConfig};
+
+pub const IMAGE_TYPE: &str = "sensor_msgs/msg/Image";
+pub const COMPRESSED_TYPE: &str = "sensor_msgs/msg/CompressedImage";
+pub const DETECTIONS_TOPIC: &str = "/masked_fer/detections";
+
+/// Image topics of a bag (raw and compressed), by name.
+pub fn image_topics(topics: &[TopicInfo]) -> Vec<&TopicInfo> {
+    topics
+        .iter()
+        .filter(|t| t.type_name == IMAGE_TYPE || t.type_name == COMPRESSED_TYPE)
+        .collect()
+}
+
+/// One input frame's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct FrameRecord {
+    pub topic: String,
+    /// Header stamp of the image, nanoseconds.
+    pub stamp_ns: i64,
+    pub faces: usize,
+    /// Why the frame could not be processed, if it could not.
+    pub error: Option<String>,
+    pub decode_ms: f64,
+    pub detect_ms: f64,
+    pub classify_ms: f64,
+    /// Track id and best expression per face.
+    pub expressions: Vec<(u64, String, f32)>,
+}
+
+/// Replay `bag` on `topics` (all image topics when empty). `writer` receives the result
+/// messages; `on_frame` sees each record with the message's receive time (progress bars).
+/// Returns the records of every frame processed, and the error that stopped the replay early
+/// (a truncated or corrupt bag, a failed write), if one did.
+pub fn replay(
+    bag: &Bag,
+    topics: &[String],
+    pipeline: &mut Pipeline,
+    tracker: TrackerConfig,
+    mut writer: Option<&mut BagWriter>,
+    mut on_frame: impl FnMut(&FrameRecord, u64),
+) -> (Vec<FrameRecord>, Result<(), BagError>) {
+    let mut trackers: BTreeMap<String, Tracker> = BTreeMap::new();
+    let mut records = Vec::new();
+    let labels: Vec<String> = pipeline.labels().to_vec();
+    let outcome = bag.for_each(|m: BagMessage| {
+        if !(m.type_name == IMAGE_TYPE || m.type_name == COMPRESSED_TYPE)
+            || !(topics.is_empty() || topics.contains(&m.topic))
+        {
+            return Ok(());
+        }
+        let (header, result) = process(pipeline, &m);
+        let header = header.unwrap_or_default();
+        let stamp_ns = header.stamp.as_nanos();
+        let tracker = trackers
+            .entry(m.topic.clone())
+            .or_insert_with(|| Tracker::new(tracker));
+        let mut record = FrameRecord {
+            topic: m.topic.clone(),
+            stamp_ns,
+            faces: 0,
+            error: None,
+            decode_ms: 0.0,
+            detect_ms: 0.0,
+            classify_ms: 0.0,
+            expressions: Vec::new(),
+        };
+        let mut array = Detection2DArray {
+            header: header.clone(),
+            detections: Vec::new(),
+        };
+        let mut expressions = Vec::new();
+        match result {
+            Ok(r) => {
+                let ms = |d: Duration| d.as_secs_f64() * 1e3;
+                (record.decode_ms, record.detect_ms, record.classify_ms) =
+                    (ms(r.times.decode), ms(r.times.detect), ms(r.times.classify));
+                record.faces = r.faces.len();
+                let boxes: Vec<_> = r.faces.iter().map(|f| f.bbox).collect();
+                let probs: Vec<_> = r.faces.iter().map(|f| f.probabilities.clone()).collect();
+                for (face, tracked) in r.faces.iter().zip(tracker.update(&boxes, &probs)) {
+                    let mut ranked: Vec<(usize, f32)> =
+                        tracked.probabilities.iter().copied().enumerate().collect();
+                    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+                    let results = ranked
+                        .iter()
+                        .map(|&(i, p)| ObjectHypothesisWithPose {
+                            hypothesis: ObjectHypothesis {
+                                class_id: labels[i].clone(),
+                                score: f64::from(p),
+                            },
+                            ..Default::default()
+                        })
+                        .collect();
+                    let (cx, cy) = face.bbox.center();
+                    array.detections.push(Detection2D {
+                        header: header.clone(),
+                        results,
+                        bbox: BoundingBox2D {
+                            center: Pose2D {
+                                position: Point2D {
+                                    x: f64::from(cx),
+                                    y: f64::from(cy),
+                                },
+                                theta: 0.0,
+                            },
+                            size_x: f64::from(face.bbox.width()),
+                            size_y: f64::from(face.bbox.height()),
+                        },
+                        id: tracked.id.to_string(),
+                    });
+                    if let Some(&(best, p)) = ranked.first() {
+                        record
+                            .expressions
+                            .push((tracked.id, labels[best].clone(), p));
+                        if tracked.confirmed {
+                            let (valence, arousal) =
+                                valence_arousal(&labels, &tracked.probabilities);
+                            expressions.push((
+                                tracked.id,
+                                Expression {
+                                    header: header.clone(),
+                                    expression: ros4hri_word(&labels[best]).to_string(),
+                                    valence,
+                                    arousal,
+                                    confidence: p,
+                                },
+                            ));
+                        }
+                    }
+                }
+            }
+            Err(e) => record.error = Some(e),
+        }
+        if let Some(w) = writer.as_deref_mut() {
+            let t = if stamp_ns > 0 {
+                stamp_ns as u64
+            } else {
+                m.log_time
+            };
+            w.write(
+                DETECTIONS_TOPIC,
+                "vision_msgs/msg/Detection2DArray",
+                t,
+                &array,
+            )?;
+            for (id, e) in &expressions {
+                w.write(
+                    &format!("/humans/faces/{id}/expression"),
+                    "hri_msgs/msg/Expression",
+                    t,
+                    e,
+                )?;
+            }
+        }
+        on_frame(&record, m.log_time);
+        records.push(record);
+        Ok(())
+    });
+    (records, outcome)
+}
+
+/// Decode and run one image message: its header (when the message parsed) and the result.
+fn process(
+    pipeline: &mut Pipeline,
+    m: &BagMessage,
+) -> (Option<Header>, Result<FrameResult, String>) {
+    if m.type_name == IMAGE_TYPE {
+        match msgs::from_cdr::<Image>(&m.data, &m.type_name) {
+            Ok(img) => {
+                let raw = RawImage {
+                    width: img.width,
+                    height: img.height,
+                    step: img.step,
+                    encoding: &img.encoding,
+                    is_bigendian: img.is_bigendian != 0,
+                    data: &img.data,
+                };
+                (
+                    Some(img.header.clone()),
+                    pipeline.process_raw(&raw).map_err(|e| e.to_string()),
+                )
+            }
+            Err(e) => (None, Err(e.to_string())),
+        }
+    } else {
+        match msgs::from_cdr::<CompressedImage>(&m.data, &m.type_name) {
+            Ok(img) => (
+                Some(img.header.clone()),
+                pipeline
+                    .process_compressed(&img.format, &img.data)
+                    .map_err(|e| e.to_string()),
+            ),
+            Err(e) => (None, Err(e.to_string())),
+        }
+    }
+}
+
+/// p50 / p95 / max of a set of milliseconds.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p95: f64,
+    pub max: f64,
+}
+
+impl Percentiles {
+    pub fn of(mut v: Vec<f64>) -> Self {
+        if v.is_empty() {
+            return Self::default();
+        }
+        v.sort_by(f64::total_cmp);
+        let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+        Self {
+            p50: at(0.5),
+            p95: at(0.95),
+            max: v[v.len() - 1],
+        }
+    }
+}
+
+/// Per-topic totals of a replay.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TopicSummary {
+    pub frames: usize,
+    pub frames_with_faces: usize,
+    pub faces: usize,
+    pub failed: usize,
+    pub decode_ms: Percentiles,
+    pub detect_ms: Percentiles,
+    pub classify_ms: Percentiles,
+    pub total_ms: Percentiles,
+    /// Best expression per face, counted.
+    pub expressions: BTreeMap<String, usize>,
+    /// Per track: frames seen and the expression seen most often.
+    pub tracks: BTreeMap<u64, TrackSummary>,
+    /// Frames that could not be processed: (stamp ns, reason).
+    pub failures: Vec<(i64, String)>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TrackSummary {
+    pub frames: usize,
+    pub first_stamp_ns: i64,
+    pub last_stamp_ns: i64,
+    pub expressions: BTreeMap<String, usize>,
+}
+
+pub fn summarise(records: &[FrameRecord]) -> BTreeMap<String, TopicSummary> {
+    let mut out: BTreeMap<String, TopicSummary> = BTreeMap::new();
+    let mut times: BTreeMap<String, [Vec<f64>; 4]> = BTreeMap::new();
+    for r in records {
+        let s = out.entry(r.topic.clone()).or_default();
+        s.frames += 1;
+        s.faces += r.faces;
+        s.frames_with_faces += usize::from(r.faces > 0);
+        if let Some(e) = &r.error {
+            s.failed += 1;
+            s.failures.push((r.stamp_ns, e.clone()));
+            continue;
+        }
+        let t = times.entry(r.topic.clone()).or_default();
+        t[0].push(r.decode_ms);
+        t[1].push(r.detect_ms);
+        t[2].push(r.classify_ms);
+        t[3].push(r.decode_ms + r.detect_ms + r.classify_ms);
+        for (id, expr, _) in &r.expressions {
+            *s.expressions.entry(expr.clone()).or_default() += 1;
+            let tr = s.tracks.entry(*id).or_insert_with(|| TrackSummary {
+                first_stamp_ns: r.stamp_ns,
+                ..Default::default()
+            });
+            tr.frames += 1;
+            tr.last_stamp_ns = r.stamp_ns;
+            *tr.expressions.entry(expr.clone()).or_default() += 1;
+        }
+    }
+    for (topic, [d, det, c, tot]) in times {
+        if let Some(s) = out.get_mut(&topic) {
+            (s.decode_ms, s.detect_ms, s.classify_ms, s.total_ms) = (
+                Percentiles::of(d),
+                Percentiles::of(det),
+                Percentiles::of(c),
+                Percentiles::of(tot),
+            );
+        }
+    }
+    out
+}

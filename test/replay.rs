@@ -1,0 +1,158 @@
+//! `masked_fer replay` on bags written by PyPI `rosbags`: one Detection2DArray per input frame
+//! with the image's stamp, output readable by rosbags, byte-identical across runs, and a
+//! truncated bag reported as incomplete without a finished-looking output file.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn python(script: &str, args: &[&Path]) -> String {
+    let out = Command::new(common::repo().join(".venv-test/bin/python"))
+        .arg(common::repo().join("test/peers").join(script))
+        .args(args)
+        .output()
+        .expect("run `make setup-test`");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn replay_writes_one_detection_array_per_frame_for_both_storages() {
+    let dir = tempfile::tempdir().unwrap();
+    python("make_bags.py", &[dir.path()]);
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("expected.json")).unwrap())
+            .unwrap();
+    let mut outputs = Vec::new();
+    for storage in ["mcap", "sqlite3"] {
+        let out_bag = dir.path().join(format!("{storage}_out.mcap"));
+        let report = dir.path().join(format!("{storage}_report"));
+        let run = common::masked_fer(&[
+            "replay",
+            dir.path().join(storage).to_str().unwrap(),
+            "--topic",
+            "/camera/image_raw",
+            "--output",
+            out_bag.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ]);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let msgs: Vec<Value> = python("read_bag.py", &[&out_bag])
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let arrays: Vec<&Value> = msgs
+            .iter()
+            .filter(|m| m["type"] == "vision_msgs/msg/Detection2DArray")
+            .collect();
+        let frames = expected["frames"].as_array().unwrap();
+        assert_eq!(arrays.len(), frames.len(), "{storage}");
+        for (a, f) in arrays.iter().zip(frames) {
+            assert_eq!(a["msg"]["header"]["stamp"]["sec"], f["stamp"][0]);
+            assert_eq!(a["msg"]["header"]["stamp"]["nanosec"], f["stamp"][1]);
+            for d in a["msg"]["detections"].as_array().unwrap() {
+                assert_eq!(d["results"].as_array().unwrap().len(), 7);
+                let scores: Vec<f64> = d["results"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["hypothesis"]["score"].as_f64().unwrap())
+                    .collect();
+                assert!(
+                    scores.windows(2).all(|w| w[0] >= w[1]),
+                    "hypotheses not best first: {scores:?}"
+                );
+                assert!(d["bbox"]["size_x"].as_f64().unwrap() > 8.0);
+            }
+        }
+        assert!(
+            arrays
+                .iter()
+                .map(|a| a["msg"]["detections"].as_array().unwrap().len())
+                .sum::<usize>()
+                >= 12
+        );
+        assert!(msgs.iter().any(|m| m["type"] == "hri_msgs/msg/Expression"));
+        let report: Value =
+            serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
+                .unwrap();
+        assert_eq!(report["complete"], true);
+        assert_eq!(report["topics"]["/camera/image_raw"]["frames"], 6);
+        assert_eq!(report["topics"]["/camera/image_raw"]["failed"], 0);
+        outputs.push(std::fs::read(&out_bag).unwrap());
+    }
+    // Same frames, same models: the two storages give byte-identical result bags.
+    assert_eq!(outputs[0], outputs[1]);
+}
+
+#[test]
+fn truncated_bag_is_reported_incomplete_and_no_output_looks_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    python("make_bags.py", &[dir.path()]);
+    let bytes = std::fs::read(dir.path().join("mcap/mcap.mcap")).unwrap();
+    let cut = dir.path().join("cut.mcap");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let out_bag = dir.path().join("out.mcap");
+    let report = dir.path().join("report");
+    let run = common::masked_fer(&[
+        "replay",
+        cut.to_str().unwrap(),
+        "--output",
+        out_bag.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        !out_bag.exists(),
+        "a partial output must not carry the final name"
+    );
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(r["complete"], false);
+    assert!(r["error"].as_str().unwrap().contains("cut.mcap"));
+    assert!(r["frames"].as_u64().unwrap() > 0);
+    assert!(std::fs::read_to_string(report.join("report.md"))
+        .unwrap()
+        .contains("Incomplete"));
+}
+
+#[test]
+fn bags_without_images_or_with_wrong_topics_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    python("make_bags.py", &[dir.path()]);
+    let bag = dir.path().join("mcap");
+    for (args, want) in [
+        (vec!["--topic", "/nope"], "/nope is not in the bag"),
+        (vec!["--topic", "/chatter"], "not an image"),
+    ] {
+        let mut all = vec!["replay", bag.to_str().unwrap()];
+        all.extend(args);
+        let run = common::masked_fer(&all);
+        assert_eq!(run.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&run.stderr).contains(want));
+    }
+    let text = dir.path().join("x.bag");
+    std::fs::write(&text, "not a bag").unwrap();
+    let run = common::masked_fer(&["replay", text.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("unknown bag storage"));
+}
