@@ -14,6 +14,7 @@ pub mod expression;
 pub mod image;
 pub mod models;
 pub mod pipeline;
+pub mod plot;
 pub mod replay;
 pub mod runtime;
 pub mod track;

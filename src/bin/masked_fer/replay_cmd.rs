@@ -8,9 +8,11 @@ use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use indicatif::{ProgressBar, ProgressStyle};
 use masked_fer::bag::{Bag, BagWriter};
-use masked_fer::replay::{image_topics, replay, summarise};
+use masked_fer::plot;
+use masked_fer::replay::{image_topics, replay, summarise, FrameRecord};
 use masked_fer::track::TrackerConfig;
 use serde_json::json;
+use std::collections::BTreeMap;
 
 use crate::options::{Global, ModelArgs};
 
@@ -135,9 +137,10 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
             dir.join("report.json"),
             serde_json::to_string_pretty(&report)?,
         )?;
+        let plots = plots(dir, &records, pipeline.labels())?;
         std::fs::write(
             dir.join("report.md"),
-            markdown(&args.bag.display().to_string(), &report),
+            markdown(&args.bag.display().to_string(), &report, &plots),
         )?;
         eprintln!("report: {}", dir.join("report.md").display());
     }
@@ -152,7 +155,72 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     Ok(0)
 }
 
-fn markdown(bag: &str, r: &serde_json::Value) -> String {
+/// Latency histogram and class distribution over all topics, expression timeline per topic.
+/// Returns the file names written, for the Markdown report.
+fn plots(
+    dir: &std::path::Path,
+    records: &[FrameRecord],
+    labels: &[String],
+) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let ok: Vec<&FrameRecord> = records.iter().filter(|r| r.error.is_none()).collect();
+    let latency: Vec<f64> = ok
+        .iter()
+        .map(|r| r.decode_ms + r.detect_ms + r.classify_ms)
+        .collect();
+    plot::latency_histogram(
+        &latency,
+        "processing time per frame",
+        &dir.join("latency.png"),
+    )?;
+    out.push((
+        "Processing time per frame".to_string(),
+        "latency.png".to_string(),
+    ));
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, e, _) in ok.iter().flat_map(|r| &r.expressions) {
+        *counts.entry(e.clone()).or_default() += 1;
+    }
+    plot::class_distribution(
+        &counts,
+        labels,
+        "expressions (best class per face)",
+        &dir.join("classes.png"),
+    )?;
+    out.push(("Expressions".to_string(), "classes.png".to_string()));
+    let topics: Vec<String> = ok
+        .iter()
+        .map(|r| r.topic.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for (k, topic) in topics.iter().enumerate() {
+        let frames: Vec<&&FrameRecord> = ok.iter().filter(|r| &r.topic == topic).collect();
+        let t0 = frames.iter().map(|r| r.stamp_ns).min().unwrap_or(0);
+        let mut tracks: BTreeMap<u64, Vec<(f64, usize)>> = BTreeMap::new();
+        for r in &frames {
+            for (id, e, _) in &r.expressions {
+                if let Some(c) = labels.iter().position(|l| l == e) {
+                    tracks
+                        .entry(*id)
+                        .or_default()
+                        .push(((r.stamp_ns - t0) as f64 / 1e9, c));
+                }
+            }
+        }
+        let name = format!("timeline_{k}.png");
+        plot::expression_timeline(
+            &tracks,
+            labels,
+            &format!("expression per track, {topic}"),
+            &dir.join(&name),
+        )?;
+        out.push((format!("Expression timeline, {topic}"), name));
+    }
+    Ok(out)
+}
+
+fn markdown(bag: &str, r: &serde_json::Value, plots: &[(String, String)]) -> String {
     let mut s = format!("# Replay of `{bag}`\n\n");
     if r["complete"] == false {
         s += &format!(
@@ -182,6 +250,9 @@ fn markdown(bag: &str, r: &serde_json::Value) -> String {
             p("detect_ms", "p50"),
             p("classify_ms", "p50")
         );
+    }
+    for (title, file) in plots {
+        s += &format!("\n![{title}]({file})\n");
     }
     for (name, t) in &topics {
         s += &format!("\n## {name}\n\nExpressions (best class per face): ");

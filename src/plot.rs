@@ -1,0 +1,231 @@
+//! PNG charts for reports (plotters drawing into a buffer, encoded by `image`): latency
+//! histogram, class distribution, expression timeline per track. Text uses the bundled font.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Once;
+
+use plotters::prelude::*;
+
+const W: u32 = 800;
+const H: u32 = 420;
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot draw {path}: {reason}")]
+pub struct PlotError {
+    path: String,
+    reason: String,
+}
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The bundled font parses (checked by the annotate tests); a failure only loses text.
+        let _ = plotters::style::register_font(
+            "sans-serif",
+            FontStyle::Normal,
+            crate::annotate::FONT_BYTES,
+        );
+    });
+}
+
+/// Draw with `f` on a white W x H canvas and save it as PNG.
+fn render(
+    path: &Path,
+    f: impl FnOnce(&DrawingArea<BitMapBackend, plotters::coord::Shift>) -> Result<(), String>,
+) -> Result<(), PlotError> {
+    register_font();
+    let err = |reason: String| PlotError {
+        path: path.display().to_string(),
+        reason,
+    };
+    let mut buf = vec![255u8; (W * H * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (W, H)).into_drawing_area();
+        f(&root).map_err(err)?;
+        root.present().map_err(|e| err(e.to_string()))?;
+    }
+    let img = image::RgbImage::from_raw(W, H, buf).ok_or_else(|| err("buffer size".into()))?;
+    img.save(path).map_err(|e| err(e.to_string()))
+}
+
+fn s<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// Histogram of per-frame latencies (ms).
+pub fn latency_histogram(ms: &[f64], title: &str, path: &Path) -> Result<(), PlotError> {
+    let max = ms.iter().copied().fold(1.0, f64::max) * 1.05;
+    let bins = 40usize;
+    let width = max / bins as f64;
+    let mut counts = vec![0u32; bins];
+    for &v in ms {
+        counts[((v / width) as usize).min(bins - 1)] += 1;
+    }
+    let top = counts.iter().copied().max().unwrap_or(1).max(1) + 1;
+    render(path, |root| {
+        root.fill(&WHITE).map_err(s)?;
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d(0.0..max, 0u32..top)
+            .map_err(s)?;
+        chart
+            .configure_mesh()
+            .x_desc("ms per frame (decode + detect + classify)")
+            .y_desc("frames")
+            .draw()
+            .map_err(s)?;
+        chart
+            .draw_series(counts.iter().enumerate().map(|(i, &c)| {
+                Rectangle::new(
+                    [(i as f64 * width, 0), ((i + 1) as f64 * width, c)],
+                    RGBColor(40, 110, 230).filled(),
+                )
+            }))
+            .map_err(s)?;
+        Ok(())
+    })
+}
+
+/// Bar chart of counts per class, in `labels` order.
+pub fn class_distribution(
+    counts: &BTreeMap<String, usize>,
+    labels: &[String],
+    title: &str,
+    path: &Path,
+) -> Result<(), PlotError> {
+    let top = labels
+        .iter()
+        .map(|l| counts.get(l).copied().unwrap_or(0))
+        .max()
+        .unwrap_or(0) as u32
+        + 1;
+    render(path, |root| {
+        root.fill(&WHITE).map_err(s)?;
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d((0..labels.len()).into_segmented(), 0u32..top)
+            .map_err(s)?;
+        chart
+            .configure_mesh()
+            .x_labels(labels.len())
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .y_desc("faces")
+            .draw()
+            .map_err(s)?;
+        chart
+            .draw_series(labels.iter().enumerate().map(|(i, l)| {
+                let c = crate::annotate::colour(l).0;
+                let n = counts.get(l).copied().unwrap_or(0) as u32;
+                Rectangle::new(
+                    [(SegmentValue::Exact(i), 0), (SegmentValue::Exact(i + 1), n)],
+                    RGBColor(c[0], c[1], c[2]).filled(),
+                )
+            }))
+            .map_err(s)?;
+        Ok(())
+    })
+}
+
+/// Best expression over time, one line per track: `tracks` maps a track id to
+/// (seconds since start, class index) points.
+pub fn expression_timeline(
+    tracks: &BTreeMap<u64, Vec<(f64, usize)>>,
+    labels: &[String],
+    title: &str,
+    path: &Path,
+) -> Result<(), PlotError> {
+    let tmax = tracks.values().flatten().map(|p| p.0).fold(1e-3, f64::max);
+    render(path, |root| {
+        root.fill(&WHITE).map_err(s)?;
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0.0..tmax * 1.02, -0.5..(labels.len() as f64 - 0.5))
+            .map_err(s)?;
+        chart
+            .configure_mesh()
+            .y_labels(labels.len())
+            .y_label_formatter(&|v| {
+                labels
+                    .get(v.round() as usize)
+                    .filter(|_| (v - v.round()).abs() < 0.01)
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .x_desc("seconds")
+            .draw()
+            .map_err(s)?;
+        for (k, (id, pts)) in tracks.iter().enumerate() {
+            let colour = Palette99::pick(k).to_rgba();
+            let offset = (k % 5) as f64 * 0.06 - 0.12; // keep overlapping tracks apart
+            let series = pts.iter().map(|&(t, c)| (t, c as f64 + offset));
+            chart
+                .draw_series(LineSeries::new(series.clone(), colour.stroke_width(2)))
+                .map_err(s)?
+                .label(format!("track {id}"))
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour));
+            chart
+                .draw_series(series.map(|p| Circle::new(p, 3, colour.filled())))
+                .map_err(s)?;
+        }
+        if !tracks.is_empty() {
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .map_err(s)?;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charts_are_written_as_png_with_ink() {
+        let dir = tempfile::tempdir().unwrap();
+        let labels: Vec<String> = ["angry", "happy", "neutral"].map(String::from).to_vec();
+        let p1 = dir.path().join("h.png");
+        latency_histogram(&[1.0, 2.0, 2.5, 9.0], "latency", &p1).unwrap();
+        let p2 = dir.path().join("c.png");
+        class_distribution(
+            &BTreeMap::from([("happy".to_string(), 3), ("neutral".to_string(), 5)]),
+            &labels,
+            "classes",
+            &p2,
+        )
+        .unwrap();
+        let p3 = dir.path().join("t.png");
+        expression_timeline(
+            &BTreeMap::from([(1, vec![(0.0, 1), (0.5, 2)]), (2, vec![(0.2, 0)])]),
+            &labels,
+            "timeline",
+            &p3,
+        )
+        .unwrap();
+        for p in [p1, p2, p3] {
+            let img = image::open(&p).unwrap().into_rgb8();
+            assert_eq!(img.dimensions(), (W, H));
+            assert!(
+                img.pixels().filter(|px| px.0 != [255, 255, 255]).count() > 2000,
+                "{} is blank",
+                p.display()
+            );
+        }
+    }
+}
