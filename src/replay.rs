@@ -3,17 +3,18 @@
 //! the frame could not be decoded; ROS4HRI expressions of confirmed tracks) and a summary.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::annotate::draw_faces;
 use crate::bag::msgs::{
     self, BoundingBox2D, CompressedImage, Detection2D, Detection2DArray, Expression, Header, Image,
     ObjectHypothesis, ObjectHypothesisWithPose, Point2D, Pose2D,
 };
 use crate::bag::{Bag, BagError, BagMessage, BagWriter, TopicInfo};
 use crate::expression::{ros4hri_word, valence_arousal};
-use crate::image::RawImage;
+use crate::image::{decode_compressed, RawImage};
 use crate::pipeline::{FrameResult, Pipeline};
 use crate::track::{Tracker, TrackerConfig};
 
@@ -45,15 +46,26 @@ pub struct FrameRecord {
     pub expressions: Vec<(u64, String, f32)>,
 }
 
-/// Replay `bag` on `topics` (all image topics when empty). `writer` receives the result
+/// What to replay and what to write.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayOptions {
+    /// Image topics to replay; empty = every image topic.
+    pub topics: Vec<String>,
+    pub tracker: TrackerConfig,
+    /// Also write each frame with its faces drawn (`/masked_fer/debug_image`, rgb8).
+    pub annotate: bool,
+}
+
+pub const DEBUG_IMAGE_TOPIC: &str = "/masked_fer/debug_image";
+
+/// Replay `bag` on `options.topics` (all image topics when empty). `writer` receives the result
 /// messages; `on_frame` sees each record with the message's receive time (progress bars).
 /// Returns the records of every frame processed, and the error that stopped the replay early
 /// (a truncated or corrupt bag, a failed write), if one did.
 pub fn replay(
     bag: &Bag,
-    topics: &[String],
+    options: &ReplayOptions,
     pipeline: &mut Pipeline,
-    tracker: TrackerConfig,
     mut writer: Option<&mut BagWriter>,
     mut on_frame: impl FnMut(&FrameRecord, u64),
 ) -> (Vec<FrameRecord>, Result<(), BagError>) {
@@ -62,16 +74,16 @@ pub fn replay(
     let labels: Vec<String> = pipeline.labels().to_vec();
     let outcome = bag.for_each(|m: BagMessage| {
         if !(m.type_name == IMAGE_TYPE || m.type_name == COMPRESSED_TYPE)
-            || !(topics.is_empty() || topics.contains(&m.topic))
+            || !(options.topics.is_empty() || options.topics.contains(&m.topic))
         {
             return Ok(());
         }
-        let (header, result) = process(pipeline, &m);
+        let (header, result) = process(pipeline, &m, options.annotate && writer.is_some());
         let header = header.unwrap_or_default();
         let stamp_ns = header.stamp.as_nanos();
         let tracker = trackers
             .entry(m.topic.clone())
-            .or_insert_with(|| Tracker::new(tracker));
+            .or_insert_with(|| Tracker::new(options.tracker));
         let mut record = FrameRecord {
             topic: m.topic.clone(),
             stamp_ns,
@@ -87,8 +99,10 @@ pub fn replay(
             detections: Vec::new(),
         };
         let mut expressions = Vec::new();
+        let mut debug_image = None;
         match result {
-            Ok(r) => {
+            Ok((r, drawn)) => {
+                debug_image = drawn;
                 let ms = |d: Duration| d.as_secs_f64() * 1e3;
                 (record.decode_ms, record.detect_ms, record.classify_ms) =
                     (ms(r.times.decode), ms(r.times.detect), ms(r.times.classify));
@@ -169,6 +183,19 @@ pub fn replay(
                     e,
                 )?;
             }
+            if let Some(img) = debug_image {
+                let (width, height) = img.dimensions();
+                let msg = Image {
+                    header: header.clone(),
+                    height,
+                    width,
+                    encoding: "rgb8".into(),
+                    is_bigendian: 0,
+                    step: width * 3,
+                    data: img.into_raw(),
+                };
+                w.write(DEBUG_IMAGE_TOPIC, "sensor_msgs/msg/Image", t, &msg)?;
+            }
         }
         on_frame(&record, m.log_time);
         records.push(record);
@@ -177,12 +204,18 @@ pub fn replay(
     (records, outcome)
 }
 
-/// Decode and run one image message: its header (when the message parsed) and the result.
+/// Decode and run one image message: its header (when the message parsed), the result, and
+/// the decoded frame with the faces drawn on it when `annotate` is set.
 fn process(
     pipeline: &mut Pipeline,
     m: &BagMessage,
-) -> (Option<Header>, Result<FrameResult, String>) {
-    if m.type_name == IMAGE_TYPE {
+    annotate: bool,
+) -> (
+    Option<Header>,
+    Result<(FrameResult, Option<image::RgbImage>), String>,
+) {
+    let t = Instant::now();
+    let (header, rgb) = if m.type_name == IMAGE_TYPE {
         match msgs::from_cdr::<Image>(&m.data, &m.type_name) {
             Ok(img) => {
                 let raw = RawImage {
@@ -195,7 +228,9 @@ fn process(
                 };
                 (
                     Some(img.header.clone()),
-                    pipeline.process_raw(&raw).map_err(|e| e.to_string()),
+                    raw.to_rgb()
+                        .map(|a| a.into_owned())
+                        .map_err(|e| e.to_string()),
                 )
             }
             Err(e) => (None, Err(e.to_string())),
@@ -204,13 +239,30 @@ fn process(
         match msgs::from_cdr::<CompressedImage>(&m.data, &m.type_name) {
             Ok(img) => (
                 Some(img.header.clone()),
-                pipeline
-                    .process_compressed(&img.format, &img.data)
+                decode_compressed(&img.format, &img.data)
+                    .map(|a| a.into_owned())
                     .map_err(|e| e.to_string()),
             ),
             Err(e) => (None, Err(e.to_string())),
         }
-    }
+    };
+    let decode = t.elapsed();
+    let result = rgb.and_then(|rgb| {
+        let mut r = pipeline
+            .process_rgb(rgb.view())
+            .map_err(|e| e.to_string())?;
+        r.times.decode = decode;
+        let drawn = annotate.then(|| {
+            let (h, w, _) = rgb.dim();
+            let mut img =
+                image::RgbImage::from_raw(w as u32, h as u32, rgb.into_raw_vec_and_offset().0)
+                    .unwrap_or_default();
+            draw_faces(&mut img, &r.faces);
+            img
+        });
+        Ok((r, drawn))
+    });
+    (header, result)
 }
 
 /// p50 / p95 / max of a set of milliseconds.

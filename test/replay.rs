@@ -156,3 +156,41 @@ fn bags_without_images_or_with_wrong_topics_are_clear_errors() {
     assert_eq!(run.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&run.stderr).contains("unknown bag storage"));
 }
+
+#[test]
+fn annotate_writes_one_debug_image_per_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    python("make_bags.py", &[dir.path()]);
+    let out_bag = dir.path().join("annotated.mcap");
+    let run = common::masked_fer(&[
+        "replay",
+        dir.path().join("mcap").to_str().unwrap(),
+        "--topic",
+        "/camera/image_raw/compressed",
+        "--output",
+        out_bag.to_str().unwrap(),
+        "--annotate",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let msgs: Vec<Value> = python("read_bag.py", &[&out_bag])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let images: Vec<&Value> = msgs
+        .iter()
+        .filter(|m| m["topic"] == "/masked_fer/debug_image")
+        .collect();
+    assert_eq!(images.len(), 6);
+    for m in images {
+        let (w, h) = (
+            m["msg"]["width"].as_u64().unwrap(),
+            m["msg"]["height"].as_u64().unwrap(),
+        );
+        assert_eq!(m["msg"]["encoding"], "rgb8");
+        assert_eq!(m["msg"]["data"].as_array().unwrap().len() as u64, w * h * 3);
+    }
+}

@@ -9,7 +9,7 @@ use clap::Args as ClapArgs;
 use indicatif::{ProgressBar, ProgressStyle};
 use masked_fer::bag::{Bag, BagWriter};
 use masked_fer::plot;
-use masked_fer::replay::{image_topics, replay, summarise, FrameRecord};
+use masked_fer::replay::{image_topics, replay, summarise, FrameRecord, ReplayOptions};
 use masked_fer::track::TrackerConfig;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -37,6 +37,10 @@ pub struct Args {
     /// tracks) into DIR.
     #[arg(long, value_name = "DIR")]
     report: Option<PathBuf>,
+    /// Also write every frame with boxes, landmarks and labels drawn to the output bag
+    /// (/masked_fer/debug_image, sensor_msgs/Image rgb8).
+    #[arg(long, requires = "output")]
+    annotate: bool,
     #[command(flatten)]
     models: ModelArgs,
 }
@@ -99,14 +103,14 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let t0 = Instant::now();
-    let (records, outcome) = replay(
-        &bag,
-        &selected,
-        &mut pipeline,
-        TrackerConfig::default(),
-        writer.as_mut(),
-        |_, _| bar.inc(1),
-    );
+    let options = ReplayOptions {
+        topics: selected,
+        tracker: TrackerConfig::default(),
+        annotate: args.annotate,
+    };
+    let (records, outcome) = replay(&bag, &options, &mut pipeline, writer.as_mut(), |_, _| {
+        bar.inc(1)
+    });
     bar.finish_and_clear();
     let elapsed = t0.elapsed().as_secs_f64();
     // A bag that breaks part-way still gets a report, marked incomplete; the output bag is then
