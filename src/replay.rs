@@ -204,16 +204,16 @@ pub fn replay(
     (records, outcome)
 }
 
+/// A frame's result, with the frame drawn on when asked for.
+type Processed = (FrameResult, Option<image::RgbImage>);
+
 /// Decode and run one image message: its header (when the message parsed), the result, and
 /// the decoded frame with the faces drawn on it when `annotate` is set.
 fn process(
     pipeline: &mut Pipeline,
     m: &BagMessage,
     annotate: bool,
-) -> (
-    Option<Header>,
-    Result<(FrameResult, Option<image::RgbImage>), String>,
-) {
+) -> (Option<Header>, Result<Processed, String>) {
     let t = Instant::now();
     let (header, rgb) = if m.type_name == IMAGE_TYPE {
         match msgs::from_cdr::<Image>(&m.data, &m.type_name) {
