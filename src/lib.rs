@@ -12,6 +12,7 @@ mod error;
 pub mod eval;
 pub mod expression;
 pub mod image;
+pub mod labels;
 pub mod models;
 pub mod pipeline;
 pub mod plot;

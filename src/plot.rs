@@ -192,6 +192,67 @@ pub fn expression_timeline(
     })
 }
 
+/// Confusion matrix: rows are true classes, columns predicted classes then "no face"; cells
+/// coloured by row-normalised recall, annotated with counts.
+pub fn confusion_matrix(
+    confusion: &[Vec<usize>],
+    labels: &[String],
+    title: &str,
+    path: &Path,
+) -> Result<(), PlotError> {
+    let mut cols: Vec<String> = labels.to_vec();
+    cols.push("no face".into());
+    let (nr, nc) = (labels.len(), cols.len());
+    render(path, |root| {
+        root.fill(&WHITE).map_err(s)?;
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0..nc, 0..nr)
+            .map_err(s)?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(nc)
+            .y_labels(nr)
+            .x_label_formatter(&|i| cols.get(*i).cloned().unwrap_or_default())
+            .y_label_formatter(&|i| {
+                labels
+                    .get(nr.saturating_sub(1 + *i))
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .x_desc("predicted")
+            .y_desc("labelled")
+            .draw()
+            .map_err(s)?;
+        for (r, row) in confusion.iter().enumerate() {
+            let total = row.iter().sum::<usize>().max(1) as f64;
+            let y = nr - 1 - r;
+            for (c, &n) in row.iter().enumerate() {
+                let v = n as f64 / total;
+                let shade = (255.0 * (1.0 - 0.8 * v)) as u8;
+                chart
+                    .draw_series([Rectangle::new(
+                        [(c, y), (c + 1, y + 1)],
+                        RGBColor(shade, shade, 255).filled(),
+                    )])
+                    .map_err(s)?;
+                chart
+                    .draw_series([Text::new(
+                        n.to_string(),
+                        (c, y),
+                        ("sans-serif", 16).into_font(),
+                    )])
+                    .map_err(s)?;
+            }
+        }
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,7 +279,15 @@ mod tests {
             &p3,
         )
         .unwrap();
-        for p in [p1, p2, p3] {
+        let p4 = dir.path().join("m.png");
+        confusion_matrix(
+            &[vec![2, 0, 1, 0], vec![0, 1, 0, 0], vec![0, 0, 3, 1]],
+            &labels,
+            "confusion",
+            &p4,
+        )
+        .unwrap();
+        for p in [p1, p2, p3, p4] {
             let img = image::open(&p).unwrap().into_rgb8();
             assert_eq!(img.dimensions(), (W, H));
             assert!(

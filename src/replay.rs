@@ -13,6 +13,7 @@ use crate::bag::msgs::{
     ObjectHypothesis, ObjectHypothesisWithPose, Point2D, Pose2D,
 };
 use crate::bag::{Bag, BagError, BagMessage, BagWriter, TopicInfo};
+use crate::detect::BBox;
 use crate::expression::{ros4hri_word, valence_arousal};
 use crate::image::{decode_compressed, RawImage};
 use crate::pipeline::{FrameResult, Pipeline};
@@ -42,8 +43,16 @@ pub struct FrameRecord {
     pub decode_ms: f64,
     pub detect_ms: f64,
     pub classify_ms: f64,
-    /// Track id and best expression per face.
-    pub expressions: Vec<(u64, String, f32)>,
+    /// Every face: track, box, best (smoothed) expression.
+    pub expressions: Vec<FaceRecord>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FaceRecord {
+    pub track: u64,
+    pub bbox: BBox,
+    pub expression: String,
+    pub confidence: f32,
 }
 
 /// What to replay and what to write.
@@ -141,9 +150,12 @@ pub fn replay(
                         id: tracked.id.to_string(),
                     });
                     if let Some(&(best, p)) = ranked.first() {
-                        record
-                            .expressions
-                            .push((tracked.id, labels[best].clone(), p));
+                        record.expressions.push(FaceRecord {
+                            track: tracked.id,
+                            bbox: face.bbox,
+                            expression: labels[best].clone(),
+                            confidence: p,
+                        });
                         if tracked.confirmed {
                             let (valence, arousal) =
                                 valence_arousal(&labels, &tracked.probabilities);
@@ -333,7 +345,8 @@ pub fn summarise(records: &[FrameRecord]) -> BTreeMap<String, TopicSummary> {
         t[1].push(r.detect_ms);
         t[2].push(r.classify_ms);
         t[3].push(r.decode_ms + r.detect_ms + r.classify_ms);
-        for (id, expr, _) in &r.expressions {
+        for f in &r.expressions {
+            let (id, expr) = (&f.track, &f.expression);
             *s.expressions.entry(expr.clone()).or_default() += 1;
             let tr = s.tracks.entry(*id).or_insert_with(|| TrackSummary {
                 first_stamp_ns: r.stamp_ns,

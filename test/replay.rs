@@ -194,3 +194,90 @@ fn annotate_writes_one_debug_image_per_frame() {
         assert_eq!(m["msg"]["data"].as_array().unwrap().len() as u64, w * h * 3);
     }
 }
+
+#[test]
+fn labels_give_the_accuracy_known_by_construction() {
+    let dir = tempfile::tempdir().unwrap();
+    python("make_bags.py", &[dir.path()]);
+    let bag = dir.path().join("mcap");
+    let first = dir.path().join("first.mcap");
+    let run = common::masked_fer(&[
+        "replay",
+        bag.to_str().unwrap(),
+        "--topic",
+        "/camera/image_raw",
+        "--output",
+        first.to_str().unwrap(),
+    ]);
+    assert!(run.status.success());
+    // Labels from the first run's output: every other face labelled with what was predicted
+    // (right), the rest with another class (wrong), plus one box where there is no face.
+    let classes = [
+        "angry", "disgust", "fear", "happy", "neutral", "sad", "surprise",
+    ];
+    let mut csv = String::from("frame,x0,y0,x1,y1,expression\n");
+    let (mut total, mut right) = (0, 0);
+    let arrays: Vec<Value> = python("read_bag.py", &[&first])
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|m| m["type"] == "vision_msgs/msg/Detection2DArray")
+        .collect();
+    for (frame, a) in arrays.iter().enumerate() {
+        for d in a["msg"]["detections"].as_array().unwrap() {
+            let (cx, cy) = (
+                d["bbox"]["center"]["position"]["x"].as_f64().unwrap(),
+                d["bbox"]["center"]["position"]["y"].as_f64().unwrap(),
+            );
+            let (w, h) = (
+                d["bbox"]["size_x"].as_f64().unwrap(),
+                d["bbox"]["size_y"].as_f64().unwrap(),
+            );
+            let predicted = d["results"][0]["hypothesis"]["class_id"].as_str().unwrap();
+            let label = if total % 2 == 0 {
+                right += 1;
+                predicted
+            } else {
+                classes.iter().find(|c| **c != predicted).unwrap()
+            };
+            csv += &format!(
+                "{frame},{},{},{},{},{label}\n",
+                cx - w / 2.0,
+                cy - h / 2.0,
+                cx + w / 2.0,
+                cy + h / 2.0
+            );
+            total += 1;
+        }
+    }
+    csv += "0,0,0,3,3,happy\n";
+    total += 1;
+    let labels = dir.path().join("labels.csv");
+    std::fs::write(&labels, csv).unwrap();
+    let report = dir.path().join("report");
+    let run = common::masked_fer(&[
+        "replay",
+        bag.to_str().unwrap(),
+        "--topic",
+        "/camera/image_raw",
+        "--report",
+        report.to_str().unwrap(),
+        "--labels",
+        labels.to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(r["labels"]["labels"], total);
+    assert_eq!(r["labels"]["correct"], right);
+    assert_eq!(r["labels"]["no_face"], 1);
+    assert!((r["labels"]["accuracy"].as_f64().unwrap() - right as f64 / total as f64).abs() < 1e-9);
+    assert!(report.join("confusion.png").exists());
+    assert!(std::fs::read_to_string(report.join("report.md"))
+        .unwrap()
+        .contains("Against the labels"));
+}

@@ -8,9 +8,9 @@ use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use indicatif::{ProgressBar, ProgressStyle};
 use masked_fer::bag::{Bag, BagWriter};
-use masked_fer::plot;
 use masked_fer::replay::{image_topics, replay, summarise, FrameRecord, ReplayOptions};
 use masked_fer::track::TrackerConfig;
+use masked_fer::{labels, plot};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -41,6 +41,11 @@ pub struct Args {
     /// (/masked_fer/debug_image, sensor_msgs/Image rgb8).
     #[arg(long, requires = "output")]
     annotate: bool,
+    /// Ground-truth expressions (CSV; header `frame` or `stamp`, optional `topic` and
+    /// `x0,y0,x1,y1`, then `expression`): adds accuracy, per-class recall and a confusion
+    /// matrix to the report.
+    #[arg(long, value_name = "LABELS.csv", requires = "report")]
+    labels: Option<PathBuf>,
     #[command(flatten)]
     models: ModelArgs,
 }
@@ -96,6 +101,18 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         .map(|t| t.count)
         .sum();
     let mut pipeline = args.models.pipeline(global)?;
+    let truth = match &args.labels {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            Some(
+                labels::parse(&text, pipeline.labels())
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| p.display().to_string())?,
+            )
+        }
+        None => None,
+    };
     let mut writer = args.output.as_deref().map(BagWriter::create).transpose()?;
     let bar = ProgressBar::new(total);
     bar.set_style(
@@ -126,7 +143,22 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     }
     if let Some(dir) = &args.report {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let label_score = truth
+            .as_ref()
+            .map(|t| labels::score(t, &records, pipeline.labels()));
+        if let Some(sc) = &label_score {
+            plot::confusion_matrix(
+                &sc.confusion,
+                pipeline.labels(),
+                &format!(
+                    "labelled faces: accuracy {:.3} ({} / {})",
+                    sc.accuracy, sc.correct, sc.labels
+                ),
+                &dir.join("confusion.png"),
+            )?;
+        }
         let report = json!({
+            "labels": label_score,
             "bag": args.bag.display().to_string(),
             "storage": bag.storage(),
             "complete": incomplete.is_none(),
@@ -182,8 +214,8 @@ fn plots(
         "latency.png".to_string(),
     ));
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for (_, e, _) in ok.iter().flat_map(|r| &r.expressions) {
-        *counts.entry(e.clone()).or_default() += 1;
+    for f in ok.iter().flat_map(|r| &r.expressions) {
+        *counts.entry(f.expression.clone()).or_default() += 1;
     }
     plot::class_distribution(
         &counts,
@@ -203,10 +235,10 @@ fn plots(
         let t0 = frames.iter().map(|r| r.stamp_ns).min().unwrap_or(0);
         let mut tracks: BTreeMap<u64, Vec<(f64, usize)>> = BTreeMap::new();
         for r in &frames {
-            for (id, e, _) in &r.expressions {
-                if let Some(c) = labels.iter().position(|l| l == e) {
+            for f in &r.expressions {
+                if let Some(c) = labels.iter().position(|l| *l == f.expression) {
                     tracks
-                        .entry(*id)
+                        .entry(f.track)
                         .or_default()
                         .push(((r.stamp_ns - t0) as f64 / 1e9, c));
                 }
@@ -254,6 +286,19 @@ fn markdown(bag: &str, r: &serde_json::Value, plots: &[(String, String)]) -> Str
             p("detect_ms", "p50"),
             p("classify_ms", "p50")
         );
+    }
+    if let Some(l) = r["labels"].as_object() {
+        s += &format!(
+            "\n## Against the labels\n\nAccuracy {:.3} ({} of {} labelled faces; {} not detected).\n\n| class | recall |\n|---|---|\n",
+            l["accuracy"].as_f64().unwrap_or(0.0), l["correct"], l["labels"], l["no_face"]
+        );
+        for rc in l["recall"].as_array().into_iter().flatten() {
+            let v = rc[1]
+                .as_f64()
+                .map_or("-".to_string(), |v| format!("{v:.3}"));
+            s += &format!("| {} | {v} |\n", rc[0].as_str().unwrap_or_default());
+        }
+        s += "\n![Confusion matrix](confusion.png)\n";
     }
     for (title, file) in plots {
         s += &format!("\n![{title}]({file})\n");
