@@ -12,10 +12,12 @@ setup:
 setup-test:
 	@scripts/setup_test_env.sh
 
-# Detect faces and classify expressions on the bundled CC0 photos; annotated PNGs in out/demo/.
+# Detect faces and classify expressions on the bundled CC0 photos (annotated PNGs in out/demo/),
+# then replay the bundled bag (result bag and report in out/demo/).
 demo: setup
 	$(CARGO) run --quiet --bin masked_fer -- detect --annotate $(DEMO_OUT) test/data/images/*.jpg
-	@echo "annotated images: $(DEMO_OUT)/"
+	$(CARGO) run --quiet --bin masked_fer -- replay test/data/demo_bag --output $(DEMO_OUT)/results.mcap --report $(DEMO_OUT)/report
+	@echo "annotated images: $(DEMO_OUT)/*.png   replay report: $(DEMO_OUT)/report/report.md"
 
 # Everything CI runs: formatting, lints as errors, unit + integration tests.
 test: setup setup-test

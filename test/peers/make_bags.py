@@ -27,6 +27,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out", type=pathlib.Path)
     ap.add_argument("--frames", type=int, default=6)
+    ap.add_argument("--demo", action="store_true",
+                    help="write only OUT_DIR/demo_bag: MCAP, the compressed topic, each photo twice")
     args = ap.parse_args()
     ts = get_typestore(Stores.ROS2_HUMBLE)
     Image, CImage = ts.types["sensor_msgs/msg/Image"], ts.types["sensor_msgs/msg/CompressedImage"]
@@ -40,12 +42,15 @@ def main():
         stamp = (1_700_000_000 + i, 5_000_000 * i)
         frames.append((stamp, jpeg, rgb))
     args.out.mkdir(parents=True, exist_ok=True)
-    for storage, plugin in (("mcap", StoragePlugin.MCAP), ("sqlite3", StoragePlugin.SQLITE3)):
+    storages = [("demo_bag", StoragePlugin.MCAP)] if args.demo else [("mcap", StoragePlugin.MCAP), ("sqlite3", StoragePlugin.SQLITE3)]
+    for storage, plugin in storages:
         path = args.out / storage
         with Writer(path, version=9, storage_plugin=plugin) as w:
-            raw = w.add_connection("/camera/image_raw", Image.__msgtype__, typestore=ts)
+            if not args.demo:
+                raw = w.add_connection("/camera/image_raw", Image.__msgtype__, typestore=ts)
             comp = w.add_connection("/camera/image_raw/compressed", CImage.__msgtype__, typestore=ts)
-            chat = w.add_connection("/chatter", String.__msgtype__, typestore=ts)
+            if not args.demo:
+                chat = w.add_connection("/chatter", String.__msgtype__, typestore=ts)
             for i, ((sec, nsec), jpeg, rgb) in enumerate(frames):
                 h, w_ = rgb.shape[:2]
                 header = Header(stamp=Time(sec=sec, nanosec=nsec), frame_id="camera")
@@ -58,14 +63,18 @@ def main():
                     enc, data = "bgr8", padded.reshape(-1)
                 t = sec * 1_000_000_000 + nsec
                 msg = Image(header=header, height=h, width=w_, encoding=enc, is_bigendian=0, step=step, data=data)
-                w.write(raw, t, ts.serialize_cdr(msg, Image.__msgtype__))
+                if not args.demo:
+                    w.write(raw, t, ts.serialize_cdr(msg, Image.__msgtype__))
                 cmsg = CImage(header=header, format="rgb8; jpeg compressed bgr8", data=np.frombuffer(jpeg, np.uint8))
                 w.write(comp, t + 1000, ts.serialize_cdr(cmsg, CImage.__msgtype__))
-                w.write(chat, t + 2000, ts.serialize_cdr(String(data=f"frame {i}"), String.__msgtype__))
+                if not args.demo:
+                    w.write(chat, t + 2000, ts.serialize_cdr(String(data=f"frame {i}"), String.__msgtype__))
     for (sec, nsec), jpeg, rgb in frames:
         h, w_ = rgb.shape[:2]
         expected.append({"stamp": [sec, nsec], "width": w_, "height": h,
                          "rgb_sha256": hashlib.sha256(np.ascontiguousarray(rgb).tobytes()).hexdigest()})
+    if args.demo:
+        return
     (args.out / "expected.json").write_text(json.dumps({"frames": expected}, indent=1))
 
 
