@@ -214,6 +214,8 @@ mod tests {
             decode_ms: 0.0,
             detect_ms: 0.0,
             classify_ms: 0.0,
+            dropped: false,
+            latency_ms: None,
             expressions: faces
                 .iter()
                 .enumerate()

@@ -45,6 +45,10 @@ pub struct FrameRecord {
     pub classify_ms: f64,
     /// Every face: track, box, best (smoothed) expression.
     pub expressions: Vec<FaceRecord>,
+    /// With `--rate`: superseded by a newer frame before the node was free (not processed).
+    pub dropped: bool,
+    /// With `--rate`: from the frame's arrival to its result, ms.
+    pub latency_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,36 +67,137 @@ pub struct ReplayOptions {
     pub tracker: TrackerConfig,
     /// Also write each frame with its faces drawn (`/masked_fer/debug_image`, rgb8).
     pub annotate: bool,
+    /// Feed frames at their recorded times, `rate` x real time, dropping what a live node would.
+    pub rate: Option<f64>,
 }
 
 pub const DEBUG_IMAGE_TOPIC: &str = "/masked_fer/debug_image";
 
 /// Replay `bag` on `options.topics` (all image topics when empty). `writer` receives the result
 /// messages; `on_frame` sees each record with the message's receive time (progress bars).
-/// Returns the records of every frame processed, and the error that stopped the replay early
-/// (a truncated or corrupt bag, a failed write), if one did.
-pub fn replay(
+/// Returns the records of every frame, and the error that stopped the replay early (a
+/// truncated or corrupt bag, a failed write), if one did.
+///
+/// With `options.rate`, frames are fed at their recorded receive times (scaled by the rate) and
+/// handled as a live node would: when a frame is done and a newer frame of the same topic has
+/// already arrived, frames in between are dropped (they still get an empty Detection2DArray and
+/// are counted); latency is measured from a frame's arrival to its result.
+pub fn replay<'a>(
     bag: &Bag,
-    options: &ReplayOptions,
-    pipeline: &mut Pipeline,
-    mut writer: Option<&mut BagWriter>,
-    mut on_frame: impl FnMut(&FrameRecord, u64),
+    options: &'a ReplayOptions,
+    pipeline: &'a mut Pipeline,
+    writer: Option<&'a mut BagWriter>,
+    on_frame: impl FnMut(&FrameRecord, u64) + 'a,
 ) -> (Vec<FrameRecord>, Result<(), BagError>) {
-    let mut trackers: BTreeMap<String, Tracker> = BTreeMap::new();
-    let mut records = Vec::new();
-    let labels: Vec<String> = pipeline.labels().to_vec();
-    let outcome = bag.for_each(|m: BagMessage| {
+    let labels = pipeline.labels().to_vec();
+    let mut run = Run {
+        options,
+        pipeline,
+        writer,
+        labels,
+        trackers: BTreeMap::new(),
+        records: Vec::new(),
+        on_frame: Box::new(on_frame),
+    };
+    let mut clock: Option<(Instant, u64)> = None;
+    let mut pending: BTreeMap<String, BagMessage> = BTreeMap::new();
+    let due = |clock: &mut Option<(Instant, u64)>, rate: f64, log_time: u64| {
+        let (t0, l0) = *clock.get_or_insert((Instant::now(), log_time));
+        t0 + Duration::from_secs_f64(log_time.saturating_sub(l0) as f64 / 1e9 / rate)
+    };
+    let mut outcome = bag.for_each(|m: BagMessage| {
         if !(m.type_name == IMAGE_TYPE || m.type_name == COMPRESSED_TYPE)
             || !(options.topics.is_empty() || options.topics.contains(&m.topic))
         {
             return Ok(());
         }
-        let (header, result) = process(pipeline, &m, options.annotate && writer.is_some());
+        let Some(rate) = options.rate else {
+            return run.frame(&m, false, None);
+        };
+        let arrives = due(&mut clock, rate, m.log_time);
+        if let Some(prev) = pending.remove(&m.topic) {
+            let prev_due = due(&mut clock, rate, prev.log_time);
+            if Instant::now() >= arrives {
+                run.frame(&prev, true, Some(prev_due))?; // superseded while the node was busy
+            } else {
+                sleep_until(prev_due);
+                run.frame(&prev, false, Some(prev_due))?;
+            }
+        }
+        pending.insert(m.topic.clone(), m);
+        Ok(())
+    });
+    if outcome.is_ok() {
+        let mut rest: Vec<BagMessage> = pending.into_values().collect();
+        rest.sort_by_key(|m| m.log_time);
+        for m in rest {
+            let d = due(&mut clock, options.rate.unwrap_or(1.0), m.log_time);
+            sleep_until(d);
+            if let Err(e) = run.frame(&m, false, Some(d)) {
+                outcome = Err(e);
+                break;
+            }
+        }
+    }
+    (run.records, outcome)
+}
+
+fn sleep_until(t: Instant) {
+    if let Some(d) = t.checked_duration_since(Instant::now()) {
+        std::thread::sleep(d);
+    }
+}
+
+/// The header of an image message without decoding its pixels (for dropped frames).
+fn frame_header(m: &BagMessage) -> Option<Header> {
+    if m.type_name == IMAGE_TYPE {
+        msgs::from_cdr::<Image>(&m.data, &m.type_name)
+            .ok()
+            .map(|i| i.header)
+    } else {
+        msgs::from_cdr::<CompressedImage>(&m.data, &m.type_name)
+            .ok()
+            .map(|i| i.header)
+    }
+}
+
+/// Called with each frame's record and the message's receive time.
+type OnFrame<'a> = dyn FnMut(&FrameRecord, u64) + 'a;
+
+/// State of one replay.
+struct Run<'a> {
+    options: &'a ReplayOptions,
+    pipeline: &'a mut Pipeline,
+    writer: Option<&'a mut BagWriter>,
+    labels: Vec<String>,
+    trackers: BTreeMap<String, Tracker>,
+    records: Vec<FrameRecord>,
+    on_frame: Box<OnFrame<'a>>,
+}
+
+impl Run<'_> {
+    /// Process (or, when `dropped`, only account for) one frame and write its results.
+    fn frame(
+        &mut self,
+        m: &BagMessage,
+        dropped: bool,
+        arrived: Option<Instant>,
+    ) -> Result<(), BagError> {
+        let (header, result) = if dropped {
+            (frame_header(m), Err(String::new()))
+        } else {
+            process(
+                self.pipeline,
+                m,
+                self.options.annotate && self.writer.is_some(),
+            )
+        };
         let header = header.unwrap_or_default();
         let stamp_ns = header.stamp.as_nanos();
-        let tracker = trackers
+        let tracker = self
+            .trackers
             .entry(m.topic.clone())
-            .or_insert_with(|| Tracker::new(options.tracker));
+            .or_insert_with(|| Tracker::new(self.options.tracker));
         let mut record = FrameRecord {
             topic: m.topic.clone(),
             stamp_ns,
@@ -102,6 +207,8 @@ pub fn replay(
             detect_ms: 0.0,
             classify_ms: 0.0,
             expressions: Vec::new(),
+            dropped: false,
+            latency_ms: None,
         };
         let mut array = Detection2DArray {
             header: header.clone(),
@@ -126,7 +233,7 @@ pub fn replay(
                         .iter()
                         .map(|&(i, p)| ObjectHypothesisWithPose {
                             hypothesis: ObjectHypothesis {
-                                class_id: labels[i].clone(),
+                                class_id: self.labels[i].clone(),
                                 score: f64::from(p),
                             },
                             ..Default::default()
@@ -153,17 +260,17 @@ pub fn replay(
                         record.expressions.push(FaceRecord {
                             track: tracked.id,
                             bbox: face.bbox,
-                            expression: labels[best].clone(),
+                            expression: self.labels[best].clone(),
                             confidence: p,
                         });
                         if tracked.confirmed {
                             let (valence, arousal) =
-                                valence_arousal(&labels, &tracked.probabilities);
+                                valence_arousal(&self.labels, &tracked.probabilities);
                             expressions.push((
                                 tracked.id,
                                 Expression {
                                     header: header.clone(),
-                                    expression: ros4hri_word(&labels[best]).to_string(),
+                                    expression: ros4hri_word(&self.labels[best]).to_string(),
                                     valence,
                                     arousal,
                                     confidence: p,
@@ -175,7 +282,7 @@ pub fn replay(
             }
             Err(e) => record.error = Some(e),
         }
-        if let Some(w) = writer.as_deref_mut() {
+        if let Some(w) = self.writer.as_deref_mut() {
             let t = if stamp_ns > 0 {
                 stamp_ns as u64
             } else {
@@ -209,11 +316,17 @@ pub fn replay(
                 w.write(DEBUG_IMAGE_TOPIC, "sensor_msgs/msg/Image", t, &msg)?;
             }
         }
-        on_frame(&record, m.log_time);
-        records.push(record);
+        (self.on_frame)(&record, m.log_time);
+        record.dropped = dropped;
+        record.latency_ms = arrived
+            .filter(|_| !dropped)
+            .map(|t| t.elapsed().as_secs_f64() * 1e3);
+        if dropped {
+            record.error = None;
+        }
+        self.records.push(record);
         Ok(())
-    });
-    (records, outcome)
+    }
 }
 
 /// A frame's result, with the frame drawn on when asked for.
@@ -307,6 +420,10 @@ pub struct TopicSummary {
     pub frames_with_faces: usize,
     pub faces: usize,
     pub failed: usize,
+    /// With `--rate`: frames a live node would have dropped.
+    pub dropped: usize,
+    /// With `--rate`: arrival to result.
+    pub latency_ms: Percentiles,
     pub decode_ms: Percentiles,
     pub detect_ms: Percentiles,
     pub classify_ms: Percentiles,
@@ -329,7 +446,7 @@ pub struct TrackSummary {
 
 pub fn summarise(records: &[FrameRecord]) -> BTreeMap<String, TopicSummary> {
     let mut out: BTreeMap<String, TopicSummary> = BTreeMap::new();
-    let mut times: BTreeMap<String, [Vec<f64>; 4]> = BTreeMap::new();
+    let mut times: BTreeMap<String, [Vec<f64>; 5]> = BTreeMap::new();
     for r in records {
         let s = out.entry(r.topic.clone()).or_default();
         s.frames += 1;
@@ -340,11 +457,16 @@ pub fn summarise(records: &[FrameRecord]) -> BTreeMap<String, TopicSummary> {
             s.failures.push((r.stamp_ns, e.clone()));
             continue;
         }
+        if r.dropped {
+            s.dropped += 1;
+            continue;
+        }
         let t = times.entry(r.topic.clone()).or_default();
         t[0].push(r.decode_ms);
         t[1].push(r.detect_ms);
         t[2].push(r.classify_ms);
         t[3].push(r.decode_ms + r.detect_ms + r.classify_ms);
+        t[4].extend(r.latency_ms);
         for f in &r.expressions {
             let (id, expr) = (&f.track, &f.expression);
             *s.expressions.entry(expr.clone()).or_default() += 1;
@@ -357,13 +479,20 @@ pub fn summarise(records: &[FrameRecord]) -> BTreeMap<String, TopicSummary> {
             *tr.expressions.entry(expr.clone()).or_default() += 1;
         }
     }
-    for (topic, [d, det, c, tot]) in times {
+    for (topic, [d, det, c, tot, lat]) in times {
         if let Some(s) = out.get_mut(&topic) {
-            (s.decode_ms, s.detect_ms, s.classify_ms, s.total_ms) = (
+            (
+                s.decode_ms,
+                s.detect_ms,
+                s.classify_ms,
+                s.total_ms,
+                s.latency_ms,
+            ) = (
                 Percentiles::of(d),
                 Percentiles::of(det),
                 Percentiles::of(c),
                 Percentiles::of(tot),
+                Percentiles::of(lat),
             );
         }
     }

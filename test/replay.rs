@@ -281,3 +281,46 @@ fn labels_give_the_accuracy_known_by_construction() {
         .unwrap()
         .contains("Against the labels"));
 }
+
+#[test]
+fn rate_pacing_drops_what_a_live_node_would_and_still_writes_every_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let bag = common::data("demo_bag");
+    let out_bag = dir.path().join("paced.mcap");
+    let report = dir.path().join("report");
+    // Frames 1 s apart at 1000x speed arrive every millisecond: far faster than processing.
+    let run = common::masked_fer(&[
+        "replay",
+        bag.to_str().unwrap(),
+        "--rate",
+        "1000",
+        "--output",
+        out_bag.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
+            .unwrap();
+    let t = &r["topics"]["/camera/image_raw/compressed"];
+    assert_eq!(t["frames"], 12);
+    let dropped = t["dropped"].as_u64().unwrap();
+    assert!((1..12).contains(&dropped), "dropped {dropped}");
+    assert!(t["latency_ms"]["p50"].as_f64().unwrap() > 0.0);
+    let arrays = python("read_bag.py", &[&out_bag])
+        .lines()
+        .filter(|l| l.contains("Detection2DArray"))
+        .count();
+    assert_eq!(arrays, 12);
+    assert_eq!(
+        common::masked_fer(&["replay", bag.to_str().unwrap(), "--rate", "0"])
+            .status
+            .code(),
+        Some(2)
+    );
+}

@@ -41,6 +41,12 @@ pub struct Args {
     /// (/masked_fer/debug_image, sensor_msgs/Image rgb8).
     #[arg(long, requires = "output")]
     annotate: bool,
+    /// Feed frames at their recorded receive times, R x real time (1 = as recorded), and drop
+    /// what a live node would (a frame superseded by a newer one while the node was busy):
+    /// the report then has latency from arrival to result, and dropped frames
+    /// [default: as fast as possible, every frame processed].
+    #[arg(long, value_name = "R", value_parser = parse_rate)]
+    rate: Option<f64>,
     /// Ground-truth expressions (CSV; header `frame` or `stamp`, optional `topic` and
     /// `x0,y0,x1,y1`, then `expression`): adds accuracy, per-class recall and a confusion
     /// matrix to the report.
@@ -48,6 +54,13 @@ pub struct Args {
     labels: Option<PathBuf>,
     #[command(flatten)]
     models: ModelArgs,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 && r <= 1000.0 => Ok(r),
+        _ => Err(format!("{s:?} is not a rate within (0, 1000]")),
+    }
 }
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {
@@ -124,6 +137,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         topics: selected,
         tracker: TrackerConfig::default(),
         annotate: args.annotate,
+        rate: args.rate,
     };
     let (records, outcome) = replay(&bag, &options, &mut pipeline, writer.as_mut(), |_, _| {
         bar.inc(1)
@@ -270,21 +284,24 @@ fn markdown(bag: &str, r: &serde_json::Value, plots: &[(String, String)]) -> Str
         r["seconds"].as_f64().unwrap_or(0.0),
         r["frames_per_second"].as_f64().unwrap_or(0.0)
     );
-    s += "| topic | frames | with faces | faces | failed | total ms p50 / p95 / max | detect ms p50 | classify ms p50 |\n|---|---|---|---|---|---|---|---|\n";
+    s += "| topic | frames | with faces | faces | failed | dropped (--rate) | total ms p50 / p95 / max | detect ms p50 | classify ms p50 | latency ms p50 / p95 (--rate) |\n|---|---|---|---|---|---|---|---|---|---|\n";
     let topics = r["topics"].as_object().cloned().unwrap_or_default();
     for (name, t) in &topics {
         let p = |k: &str, q: &str| t[k][q].as_f64().unwrap_or(0.0);
         s += &format!(
-            "| {name} | {} | {} | {} | {} | {:.1} / {:.1} / {:.1} | {:.1} | {:.1} |\n",
+            "| {name} | {} | {} | {} | {} | {} | {:.1} / {:.1} / {:.1} | {:.1} | {:.1} | {:.1} / {:.1} |\n",
             t["frames"],
             t["frames_with_faces"],
             t["faces"],
             t["failed"],
+            t["dropped"],
             p("total_ms", "p50"),
             p("total_ms", "p95"),
             p("total_ms", "max"),
             p("detect_ms", "p50"),
-            p("classify_ms", "p50")
+            p("classify_ms", "p50"),
+            p("latency_ms", "p50"),
+            p("latency_ms", "p95")
         );
     }
     if let Some(l) = r["labels"].as_object() {
