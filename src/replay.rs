@@ -15,7 +15,7 @@ use crate::bag::msgs::{
 use crate::bag::{Bag, BagError, BagMessage, BagWriter, TopicInfo};
 use crate::detect::BBox;
 use crate::expression::{ros4hri_word, valence_arousal};
-use crate::image::{decode_compressed, RawImage};
+use crate::image::decode_compressed;
 use crate::pipeline::{FrameResult, Pipeline};
 use crate::track::{Tracker, TrackerConfig};
 
@@ -342,22 +342,13 @@ fn process(
     let t = Instant::now();
     let (header, rgb) = if m.type_name == IMAGE_TYPE {
         match msgs::from_cdr::<Image>(&m.data, &m.type_name) {
-            Ok(img) => {
-                let raw = RawImage {
-                    width: img.width,
-                    height: img.height,
-                    step: img.step,
-                    encoding: &img.encoding,
-                    is_bigendian: img.is_bigendian != 0,
-                    data: &img.data,
-                };
-                (
-                    Some(img.header.clone()),
-                    raw.to_rgb()
-                        .map(|a| a.into_owned())
-                        .map_err(|e| e.to_string()),
-                )
-            }
+            Ok(img) => (
+                Some(img.header.clone()),
+                img.as_raw()
+                    .to_rgb()
+                    .map(|a| a.into_owned())
+                    .map_err(|e| e.to_string()),
+            ),
             Err(e) => (None, Err(e.to_string())),
         }
     } else {

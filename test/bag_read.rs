@@ -9,7 +9,7 @@ use std::process::Command;
 
 use masked_fer::bag::msgs::{from_cdr, CompressedImage, Image};
 use masked_fer::bag::{Bag, BagError};
-use masked_fer::image::{decode_compressed, RawImage};
+use masked_fer::image::decode_compressed;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -71,15 +71,7 @@ fn reads_rosbags_bags_in_both_storages() {
                             want["stamp"][1].as_i64().unwrap()
                         ]
                     );
-                    let view = RawImage {
-                        width: img.width,
-                        height: img.height,
-                        step: img.step,
-                        encoding: &img.encoding,
-                        is_bigendian: img.is_bigendian != 0,
-                        data: &img.data,
-                    };
-                    let rgb = view.to_rgb().unwrap();
+                    let rgb = img.as_raw().to_rgb().unwrap();
                     let digest = format!(
                         "{:x}",
                         Sha256::digest(rgb.as_standard_layout().as_slice().unwrap())

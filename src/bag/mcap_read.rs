@@ -42,37 +42,28 @@ impl McapFile {
                 .stats
                 .map(|s| s.channel_message_counts)
                 .unwrap_or_default();
-            let mut out: Vec<TopicInfo> = summary
-                .channels
-                .values()
-                .map(|c| TopicInfo {
-                    name: c.topic.clone(),
-                    type_name: c
-                        .schema
-                        .as_ref()
-                        .map(|s| s.name.clone())
-                        .unwrap_or_default(),
-                    count: counts.get(&c.id).copied().unwrap_or(0),
-                })
-                .collect();
-            out.sort_by(|a, b| a.name.cmp(&b.name));
-            return Ok(out);
+            let topics = summary.channels.values().map(|c| TopicInfo {
+                name: c.topic.clone(),
+                type_name: c
+                    .schema
+                    .as_ref()
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default(),
+                count: counts.get(&c.id).copied().unwrap_or(0),
+            });
+            return Ok(super::merge_topics(topics));
         }
-        let mut out: Vec<TopicInfo> = Vec::new();
+        let mut seen = Vec::new();
         // The error that ends a truncated file is reported when its messages are read.
         let _ = self.for_each(|m| {
-            match out.iter_mut().find(|t| t.name == m.topic) {
-                Some(t) => t.count += 1,
-                None => out.push(TopicInfo {
-                    name: m.topic,
-                    type_name: m.type_name,
-                    count: 1,
-                }),
-            }
+            seen.push(TopicInfo {
+                name: m.topic,
+                type_name: m.type_name,
+                count: 1,
+            });
             Ok(())
         });
-        out.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(out)
+        Ok(super::merge_topics(seen))
     }
 
     /// Every message in file order, for the callback; stops at the first error (a truncated

@@ -147,15 +147,7 @@ impl Bag {
                 .map(Db3File::topics)
                 .collect::<Result<Vec<_>, _>>()?,
         };
-        let mut out: Vec<TopicInfo> = Vec::new();
-        for t in per_file.into_iter().flatten() {
-            match out.iter_mut().find(|o| o.name == t.name) {
-                Some(o) => o.count += t.count,
-                None => out.push(t),
-            }
-        }
-        out.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(out)
+        Ok(merge_topics(per_file.into_iter().flatten()))
     }
 
     /// Every message of every file, in storage order, for the callback.
@@ -168,6 +160,19 @@ impl Bag {
             Self::Db3(files) => files.iter().try_for_each(|file| file.for_each(&mut f)),
         }
     }
+}
+
+/// One entry per topic name (counts added up), sorted by name.
+fn merge_topics(topics: impl IntoIterator<Item = TopicInfo>) -> Vec<TopicInfo> {
+    let mut out: Vec<TopicInfo> = Vec::new();
+    for t in topics {
+        match out.iter_mut().find(|o| o.name == t.name) {
+            Some(o) => o.count += t.count,
+            None => out.push(t),
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
 }
 
 fn has_ext(p: &Path, ext: &str) -> bool {

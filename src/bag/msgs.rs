@@ -36,6 +36,20 @@ pub struct Image {
     pub data: Vec<u8>,
 }
 
+impl Image {
+    /// The pixels as a raw-image view for conversion.
+    pub fn as_raw(&self) -> crate::image::RawImage<'_> {
+        crate::image::RawImage {
+            width: self.width,
+            height: self.height,
+            step: self.step,
+            encoding: &self.encoding,
+            is_bigendian: self.is_bigendian != 0,
+            data: &self.data,
+        }
+    }
+}
+
 /// sensor_msgs/msg/CompressedImage
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompressedImage {
