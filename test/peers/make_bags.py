@@ -27,6 +27,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out", type=pathlib.Path)
     ap.add_argument("--frames", type=int, default=6)
+    ap.add_argument("--size", help="resize every photo to WxH (e.g. 640x480) and re-encode its JPEG")
     ap.add_argument("--demo", action="store_true",
                     help="write only OUT_DIR/demo_bag: MCAP, the compressed topic, each photo twice")
     args = ap.parse_args()
@@ -38,7 +39,15 @@ def main():
     frames = []
     for i in range(args.frames):
         jpeg = photos[(i // 2) % len(photos)].read_bytes()  # each photo twice: tracks can form
+        if args.size:
+            w, h = (int(v) for v in args.size.split("x"))
+            buf = io.BytesIO()
+            PILImage.open(io.BytesIO(jpeg)).convert("RGB").resize((w, h), PILImage.BILINEAR).save(buf, "JPEG", quality=90)
+            jpeg = buf.getvalue()
         rgb = np.asarray(PILImage.open(io.BytesIO(jpeg)).convert("RGB"))
+        if args.size:  # the same frames as files, for comparing with `masked_fer detect`
+            (args.out / "frames").mkdir(parents=True, exist_ok=True)
+            (args.out / "frames" / f"frame_{i:04d}.jpg").write_bytes(jpeg)
         stamp = (1_700_000_000 + i, 5_000_000 * i)
         frames.append((stamp, jpeg, rgb))
     args.out.mkdir(parents=True, exist_ok=True)
