@@ -180,6 +180,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
             "frames": frames,
             "seconds": elapsed,
             "frames_per_second": frames as f64 / elapsed.max(1e-9),
+            "rate": args.rate,
             "models": pipeline.model_files(),
             "topics": summary,
         });
@@ -284,12 +285,21 @@ fn markdown(bag: &str, r: &serde_json::Value, plots: &[(String, String)]) -> Str
         r["seconds"].as_f64().unwrap_or(0.0),
         r["frames_per_second"].as_f64().unwrap_or(0.0)
     );
-    s += "| topic | frames | with faces | faces | failed | dropped (--rate) | total ms p50 / p95 / max | detect ms p50 | classify ms p50 | latency ms p50 / p95 (--rate) |\n|---|---|---|---|---|---|---|---|---|---|\n";
+    s += "| topic | frames | with faces | faces | failed | dropped | total ms p50 / p95 / max | detect ms p50 | classify ms p50 | latency ms p50 / p95 (with --rate) |\n|---|---|---|---|---|---|---|---|---|---|\n";
     let topics = r["topics"].as_object().cloned().unwrap_or_default();
     for (name, t) in &topics {
         let p = |k: &str, q: &str| t[k][q].as_f64().unwrap_or(0.0);
+        let latency = if r["rate"].is_null() {
+            "-".to_string()
+        } else {
+            format!(
+                "{:.1} / {:.1}",
+                p("latency_ms", "p50"),
+                p("latency_ms", "p95")
+            )
+        };
         s += &format!(
-            "| {name} | {} | {} | {} | {} | {} | {:.1} / {:.1} / {:.1} | {:.1} | {:.1} | {:.1} / {:.1} |\n",
+            "| {name} | {} | {} | {} | {} | {} | {:.1} / {:.1} / {:.1} | {:.1} | {:.1} | {} |\n",
             t["frames"],
             t["frames_with_faces"],
             t["faces"],
@@ -300,8 +310,7 @@ fn markdown(bag: &str, r: &serde_json::Value, plots: &[(String, String)]) -> Str
             p("total_ms", "max"),
             p("detect_ms", "p50"),
             p("classify_ms", "p50"),
-            p("latency_ms", "p50"),
-            p("latency_ms", "p95")
+            latency
         );
     }
     if let Some(l) = r["labels"].as_object() {
