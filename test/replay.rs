@@ -324,3 +324,35 @@ fn rate_pacing_drops_what_a_live_node_would_and_still_writes_every_frame() {
         Some(2)
     );
 }
+
+#[test]
+fn image_topics_without_messages_are_reported_not_passed_off_as_a_clean_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let bag = dir.path().join("empty");
+    let script = format!(
+        "from rosbags.rosbag2 import StoragePlugin, Writer\nfrom rosbags.typesys import Stores, get_typestore\nts = get_typestore(Stores.ROS2_HUMBLE)\nwith Writer({:?}, version=9, storage_plugin=StoragePlugin.MCAP) as w:\n    w.add_connection('/camera/image_raw', 'sensor_msgs/msg/Image', typestore=ts)\n",
+        bag.to_str().unwrap()
+    );
+    let out = Command::new(common::repo().join(".venv-test/bin/python"))
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = dir.path().join("report");
+    let run = common::masked_fer(&[
+        "replay",
+        bag.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(1));
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(r["complete"], false);
+    assert!(r["error"].as_str().unwrap().contains("no image messages"));
+}

@@ -133,6 +133,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let t0 = Instant::now();
+    let selected_names = selected.clone();
     let options = ReplayOptions {
         topics: selected,
         tracker: TrackerConfig::default(),
@@ -146,9 +147,12 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let elapsed = t0.elapsed().as_secs_f64();
     // A bag that breaks part-way still gets a report, marked incomplete; the output bag is then
     // left as <name>.partial, never under its final name.
-    let incomplete = outcome.err().map(|e| e.to_string());
     let summary = summarise(&records);
     let frames: usize = summary.values().map(|s| s.frames).sum();
+    // A bag whose image topics hold no message is reported as such, not as a clean empty run.
+    let incomplete = outcome.err().map(|e| e.to_string()).or_else(|| {
+        (frames == 0).then(|| format!("no image messages on {}", selected_names.join(", ")))
+    });
     if incomplete.is_none() {
         if let Some(w) = writer {
             let path = w.finish()?;
