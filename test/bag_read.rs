@@ -4,39 +4,15 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
 use masked_fer::bag::msgs::{from_cdr, CompressedImage, Image};
 use masked_fer::bag::{Bag, BagError};
 use masked_fer::image::decode_compressed;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
-
-fn make_bags(dir: &Path) -> Value {
-    let python = common::repo().join(".venv-test/bin/python");
-    assert!(
-        python.exists(),
-        "{} missing: run `make setup-test`",
-        python.display()
-    );
-    let out = Command::new(python)
-        .arg(common::repo().join("test/peers/make_bags.py"))
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap()
-}
 
 #[test]
 fn reads_rosbags_bags_in_both_storages() {
     let dir = tempfile::tempdir().unwrap();
-    let expected = make_bags(dir.path());
+    let expected = common::make_bags(dir.path());
     let frames = expected["frames"].as_array().unwrap();
     for storage in ["mcap", "sqlite3"] {
         let bag = Bag::open(&dir.path().join(storage)).unwrap();
@@ -112,7 +88,7 @@ fn reads_rosbags_bags_in_both_storages() {
 #[test]
 fn damaged_and_foreign_files_are_errors_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    make_bags(dir.path());
+    common::make_bags(dir.path());
     // MCAP cut in half: the messages before the cut are read, then a Corrupt error.
     let mcap = dir.path().join("mcap/mcap.mcap");
     let bytes = std::fs::read(&mcap).unwrap();

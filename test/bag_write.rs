@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use masked_fer::bag::msgs::{
     BoundingBox2D, Detection2D, Detection2DArray, Expression, Header, ObjectHypothesis,
     ObjectHypothesisWithPose, Point2D, Pose2D, Time,
@@ -81,21 +79,7 @@ fn rosbags_reads_our_detections_and_expressions() {
     assert_eq!(w.finish().unwrap(), path);
     assert!(!dir.path().join("out.mcap.partial").exists());
 
-    let python = common::repo().join(".venv-test/bin/python");
-    let out = Command::new(python)
-        .arg(common::repo().join("test/peers/read_bag.py"))
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let msgs: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let msgs = common::read_bag(&path);
     assert_eq!(msgs.len(), 3);
     let arrays: Vec<&Value> = msgs
         .iter()

@@ -4,29 +4,26 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
 use serde_json::Value;
 
-fn python(script: &str, args: &[&Path]) -> String {
-    let out = Command::new(common::repo().join(".venv-test/bin/python"))
-        .arg(common::repo().join("test/peers").join(script))
-        .args(args)
-        .output()
-        .expect("run `make setup-test`");
+/// Run `masked_fer` with `args` and require success.
+fn replay_ok(args: &[&str]) {
+    let run = common::masked_fer(args);
     assert!(
-        out.status.success(),
+        run.status.success(),
         "{}",
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&run.stderr)
     );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn report_json(dir: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
 }
 
 #[test]
 fn replay_writes_one_detection_array_per_frame_for_both_storages() {
     let dir = tempfile::tempdir().unwrap();
-    python("make_bags.py", &[dir.path()]);
+    common::make_bags(dir.path());
     let expected: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("expected.json")).unwrap())
             .unwrap();
@@ -34,7 +31,7 @@ fn replay_writes_one_detection_array_per_frame_for_both_storages() {
     for storage in ["mcap", "sqlite3"] {
         let out_bag = dir.path().join(format!("{storage}_out.mcap"));
         let report = dir.path().join(format!("{storage}_report"));
-        let run = common::masked_fer(&[
+        replay_ok(&[
             "replay",
             dir.path().join(storage).to_str().unwrap(),
             "--topic",
@@ -44,15 +41,7 @@ fn replay_writes_one_detection_array_per_frame_for_both_storages() {
             "--report",
             report.to_str().unwrap(),
         ]);
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        let msgs: Vec<Value> = python("read_bag.py", &[&out_bag])
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let msgs = common::read_bag(&out_bag);
         let arrays: Vec<&Value> = msgs
             .iter()
             .filter(|m| m["type"] == "vision_msgs/msg/Detection2DArray")
@@ -85,9 +74,7 @@ fn replay_writes_one_detection_array_per_frame_for_both_storages() {
                 >= 12
         );
         assert!(msgs.iter().any(|m| m["type"] == "hri_msgs/msg/Expression"));
-        let report: Value =
-            serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
-                .unwrap();
+        let report = report_json(&report);
         assert_eq!(report["complete"], true);
         assert_eq!(report["topics"]["/camera/image_raw"]["frames"], 6);
         assert_eq!(report["topics"]["/camera/image_raw"]["failed"], 0);
@@ -100,7 +87,7 @@ fn replay_writes_one_detection_array_per_frame_for_both_storages() {
 #[test]
 fn truncated_bag_is_reported_incomplete_and_no_output_looks_finished() {
     let dir = tempfile::tempdir().unwrap();
-    python("make_bags.py", &[dir.path()]);
+    common::make_bags(dir.path());
     let bytes = std::fs::read(dir.path().join("mcap/mcap.mcap")).unwrap();
     let cut = dir.path().join("cut.mcap");
     std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
@@ -124,9 +111,7 @@ fn truncated_bag_is_reported_incomplete_and_no_output_looks_finished() {
         !out_bag.exists(),
         "a partial output must not carry the final name"
     );
-    let r: Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
-            .unwrap();
+    let r = report_json(&report);
     assert_eq!(r["complete"], false);
     assert!(r["error"].as_str().unwrap().contains("cut.mcap"));
     assert!(r["frames"].as_u64().unwrap() > 0);
@@ -138,7 +123,7 @@ fn truncated_bag_is_reported_incomplete_and_no_output_looks_finished() {
 #[test]
 fn bags_without_images_or_with_wrong_topics_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
-    python("make_bags.py", &[dir.path()]);
+    common::make_bags(dir.path());
     let bag = dir.path().join("mcap");
     for (args, want) in [
         (vec!["--topic", "/nope"], "/nope is not in the bag"),
@@ -160,9 +145,9 @@ fn bags_without_images_or_with_wrong_topics_are_clear_errors() {
 #[test]
 fn annotate_writes_one_debug_image_per_frame() {
     let dir = tempfile::tempdir().unwrap();
-    python("make_bags.py", &[dir.path()]);
+    common::make_bags(dir.path());
     let out_bag = dir.path().join("annotated.mcap");
-    let run = common::masked_fer(&[
+    replay_ok(&[
         "replay",
         dir.path().join("mcap").to_str().unwrap(),
         "--topic",
@@ -171,15 +156,7 @@ fn annotate_writes_one_debug_image_per_frame() {
         out_bag.to_str().unwrap(),
         "--annotate",
     ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let msgs: Vec<Value> = python("read_bag.py", &[&out_bag])
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let msgs = common::read_bag(&out_bag);
     let images: Vec<&Value> = msgs
         .iter()
         .filter(|m| m["topic"] == "/masked_fer/debug_image")
@@ -198,10 +175,10 @@ fn annotate_writes_one_debug_image_per_frame() {
 #[test]
 fn labels_give_the_accuracy_known_by_construction() {
     let dir = tempfile::tempdir().unwrap();
-    python("make_bags.py", &[dir.path()]);
+    common::make_bags(dir.path());
     let bag = dir.path().join("mcap");
     let first = dir.path().join("first.mcap");
-    let run = common::masked_fer(&[
+    replay_ok(&[
         "replay",
         bag.to_str().unwrap(),
         "--topic",
@@ -209,7 +186,6 @@ fn labels_give_the_accuracy_known_by_construction() {
         "--output",
         first.to_str().unwrap(),
     ]);
-    assert!(run.status.success());
     // Labels from the first run's output: every other face labelled with what was predicted
     // (right), the rest with another class (wrong), plus one box where there is no face.
     let classes = [
@@ -217,9 +193,8 @@ fn labels_give_the_accuracy_known_by_construction() {
     ];
     let mut csv = String::from("frame,x0,y0,x1,y1,expression\n");
     let (mut total, mut right) = (0, 0);
-    let arrays: Vec<Value> = python("read_bag.py", &[&first])
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+    let arrays: Vec<Value> = common::read_bag(&first)
+        .into_iter()
         .filter(|m| m["type"] == "vision_msgs/msg/Detection2DArray")
         .collect();
     for (frame, a) in arrays.iter().enumerate() {
@@ -254,7 +229,7 @@ fn labels_give_the_accuracy_known_by_construction() {
     let labels = dir.path().join("labels.csv");
     std::fs::write(&labels, csv).unwrap();
     let report = dir.path().join("report");
-    let run = common::masked_fer(&[
+    replay_ok(&[
         "replay",
         bag.to_str().unwrap(),
         "--topic",
@@ -264,14 +239,7 @@ fn labels_give_the_accuracy_known_by_construction() {
         "--labels",
         labels.to_str().unwrap(),
     ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let r: Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
-            .unwrap();
+    let r = report_json(&report);
     assert_eq!(r["labels"]["labels"], total);
     assert_eq!(r["labels"]["correct"], right);
     assert_eq!(r["labels"]["no_face"], 1);
@@ -289,7 +257,7 @@ fn rate_pacing_drops_what_a_live_node_would_and_still_writes_every_frame() {
     let out_bag = dir.path().join("paced.mcap");
     let report = dir.path().join("report");
     // Frames 1 s apart at 1000x speed arrive every millisecond: far faster than processing.
-    let run = common::masked_fer(&[
+    replay_ok(&[
         "replay",
         bag.to_str().unwrap(),
         "--rate",
@@ -299,22 +267,15 @@ fn rate_pacing_drops_what_a_live_node_would_and_still_writes_every_frame() {
         "--report",
         report.to_str().unwrap(),
     ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let r: Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
-            .unwrap();
+    let r = report_json(&report);
     let t = &r["topics"]["/camera/image_raw/compressed"];
     assert_eq!(t["frames"], 12);
     let dropped = t["dropped"].as_u64().unwrap();
     assert!((1..12).contains(&dropped), "dropped {dropped}");
     assert!(t["latency_ms"]["p50"].as_f64().unwrap() > 0.0);
-    let arrays = python("read_bag.py", &[&out_bag])
-        .lines()
-        .filter(|l| l.contains("Detection2DArray"))
+    let arrays = common::read_bag(&out_bag)
+        .iter()
+        .filter(|m| m["type"] == "vision_msgs/msg/Detection2DArray")
         .count();
     assert_eq!(arrays, 12);
     assert_eq!(
@@ -333,15 +294,7 @@ fn image_topics_without_messages_are_reported_not_passed_off_as_a_clean_run() {
         "from rosbags.rosbag2 import StoragePlugin, Writer\nfrom rosbags.typesys import Stores, get_typestore\nts = get_typestore(Stores.ROS2_HUMBLE)\nwith Writer({:?}, version=9, storage_plugin=StoragePlugin.MCAP) as w:\n    w.add_connection('/camera/image_raw', 'sensor_msgs/msg/Image', typestore=ts)\n",
         bag.to_str().unwrap()
     );
-    let out = Command::new(common::repo().join(".venv-test/bin/python"))
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::peer_python(&["-c", &script]);
     let report = dir.path().join("report");
     let run = common::masked_fer(&[
         "replay",
@@ -350,9 +303,7 @@ fn image_topics_without_messages_are_reported_not_passed_off_as_a_clean_run() {
         report.to_str().unwrap(),
     ]);
     assert_eq!(run.status.code(), Some(1));
-    let r: Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
-            .unwrap();
+    let r = report_json(&report);
     assert_eq!(r["complete"], false);
     assert!(r["error"].as_str().unwrap().contains("no image messages"));
 }

@@ -57,3 +57,43 @@ pub fn file_name(p: &str) -> String {
         .to_string_lossy()
         .into_owned()
 }
+
+/// Run the test peers' Python (`.venv-test`, made by `make setup-test`) with `args`; its stdout.
+pub fn peer_python<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
+    let python = repo().join(".venv-test/bin/python");
+    assert!(
+        python.exists(),
+        "{} missing: run `make setup-test`",
+        python.display()
+    );
+    let out = Command::new(python)
+        .args(args)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Write the rosbags fixture bags (test/peers/make_bags.py) into `dir`; returns expected.json.
+pub fn make_bags(dir: &Path) -> serde_json::Value {
+    peer_python(&[
+        repo().join("test/peers/make_bags.py").as_os_str(),
+        dir.as_os_str(),
+    ]);
+    serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap()
+}
+
+/// Every message of a bag as PyPI rosbags reads it (test/peers/read_bag.py).
+pub fn read_bag(path: &Path) -> Vec<serde_json::Value> {
+    peer_python(&[
+        repo().join("test/peers/read_bag.py").as_os_str(),
+        path.as_os_str(),
+    ])
+    .lines()
+    .map(|l| serde_json::from_str(l).expect("JSON line"))
+    .collect()
+}
