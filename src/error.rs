@@ -10,10 +10,3 @@ pub enum Error {
     #[error(transparent)]
     Model(#[from] ModelError),
 }
-
-impl Error {
-    /// A short, stable reason for counting rejections ("frame: unknown encoding", ...).
-    pub fn is_frame_error(&self) -> bool {
-        matches!(self, Self::Frame(_))
-    }
-}

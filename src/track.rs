@@ -89,10 +89,6 @@ impl Tracker {
         }
     }
 
-    pub fn set_config(&mut self, config: TrackerConfig) {
-        self.config = config;
-    }
-
     /// Ids of the confirmed tracks still alive (for `/humans/faces/tracked`).
     pub fn confirmed_ids(&self) -> Vec<u64> {
         self.tracks
