@@ -42,11 +42,26 @@ fn render(
     let mut buf = vec![255u8; (W * H * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buf, (W, H)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
         f(&root).map_err(err)?;
         root.present().map_err(|e| err(e.to_string()))?;
     }
     let img = image::RgbImage::from_raw(W, H, buf).ok_or_else(|| err("buffer size".into()))?;
     img.save(path).map_err(|e| err(e.to_string()))
+}
+
+/// Every chart's frame: title, margin, axis label areas (`y_area` wide for the y labels).
+fn chart_builder<'a, 'b>(
+    root: &'a DrawingArea<BitMapBackend<'b>, plotters::coord::Shift>,
+    title: &str,
+    y_area: u32,
+) -> ChartBuilder<'a, 'b, BitMapBackend<'b>> {
+    let mut b = ChartBuilder::on(root);
+    b.caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(y_area);
+    b
 }
 
 fn s<E: std::fmt::Display>(e: E) -> String {
@@ -64,12 +79,7 @@ pub fn latency_histogram(ms: &[f64], title: &str, path: &Path) -> Result<(), Plo
     }
     let top = counts.iter().copied().max().unwrap_or(1).max(1) + 1;
     render(path, |root| {
-        root.fill(&WHITE).map_err(s)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(48)
+        let mut chart = chart_builder(root, title, 48)
             .build_cartesian_2d(0.0..max, 0u32..top)
             .map_err(s)?;
         chart
@@ -104,12 +114,7 @@ pub fn class_distribution(
         .unwrap_or(0) as u32
         + 1;
     render(path, |root| {
-        root.fill(&WHITE).map_err(s)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(48)
+        let mut chart = chart_builder(root, title, 48)
             .build_cartesian_2d((0..labels.len()).into_segmented(), 0u32..top)
             .map_err(s)?;
         chart
@@ -146,12 +151,7 @@ pub fn expression_timeline(
 ) -> Result<(), PlotError> {
     let tmax = tracks.values().flatten().map(|p| p.0).fold(1e-3, f64::max);
     render(path, |root| {
-        root.fill(&WHITE).map_err(s)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(80)
+        let mut chart = chart_builder(root, title, 80)
             .build_cartesian_2d(0.0..tmax * 1.02, -0.5..(labels.len() as f64 - 0.5))
             .map_err(s)?;
         chart
@@ -204,12 +204,7 @@ pub fn confusion_matrix(
     cols.push("no face".into());
     let (nr, nc) = (labels.len(), cols.len());
     render(path, |root| {
-        root.fill(&WHITE).map_err(s)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(80)
+        let mut chart = chart_builder(root, title, 80)
             .build_cartesian_2d(0..nc, 0..nr)
             .map_err(s)?;
         chart
