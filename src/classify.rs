@@ -10,7 +10,7 @@ use ort::value::TensorRef;
 
 use crate::detect::BBox;
 use crate::image::resize::{Region, RgbResizer};
-use crate::runtime::{inference_error, open_session, ModelError};
+use crate::runtime::{first_input_name, inference_error, open_session, ModelError};
 use crate::Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,14 +154,7 @@ impl Classifier {
         })?;
         let contract = ModelContract::parse(|k| meta.custom(k), model)?;
         drop(meta);
-        let input_name = session
-            .inputs()
-            .first()
-            .map(|i| i.name().to_string())
-            .ok_or_else(|| ModelError::Contract {
-                path: model.to_path_buf(),
-                reason: "model has no input".into(),
-            })?;
+        let input_name = first_input_name(&session, model)?;
         Ok(Self {
             contract,
             model: model.to_path_buf(),

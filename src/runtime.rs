@@ -106,6 +106,18 @@ pub fn open_session(path: &Path, threads: usize) -> Result<Session, ModelError> 
         .map_err(|e| fail(e.to_string()))
 }
 
+/// Name of the model's first input (every model here takes one tensor).
+pub(crate) fn first_input_name(session: &Session, model: &Path) -> Result<String, ModelError> {
+    session
+        .inputs()
+        .first()
+        .map(|i| i.name().to_string())
+        .ok_or_else(|| ModelError::Contract {
+            path: model.to_path_buf(),
+            reason: "model has no input".into(),
+        })
+}
+
 /// Turn any `ort` error raised while running `model` into a [`ModelError`].
 pub(crate) fn inference_error(model: &Path) -> impl Fn(ort::Error) -> ModelError + '_ {
     move |e| ModelError::Inference {

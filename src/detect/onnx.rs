@@ -9,7 +9,7 @@ use ort::value::TensorRef;
 
 use super::letterbox::{letterbox, Normalise, Placement};
 use crate::image::resize::RgbResizer;
-use crate::runtime::{inference_error, open_session, ModelError};
+use crate::runtime::{first_input_name, inference_error, open_session, ModelError};
 use crate::Error;
 
 pub(super) struct LetterboxedModel {
@@ -45,14 +45,7 @@ impl LetterboxedModel {
                 ),
             });
         }
-        let input_name = session
-            .inputs()
-            .first()
-            .map(|i| i.name().to_string())
-            .ok_or_else(|| ModelError::Contract {
-                path: model.clone(),
-                reason: "model has no input".into(),
-            })?;
+        let input_name = first_input_name(&session, &model)?;
         Ok(Self {
             model,
             session,
