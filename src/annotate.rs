@@ -9,6 +9,7 @@ use imageproc::drawing::{
     draw_filled_circle_mut, draw_filled_rect_mut, draw_hollow_rect_mut, draw_text_mut, text_size,
 };
 use imageproc::rect::Rect;
+use ndarray::ArrayView3;
 
 use crate::pipeline::Face;
 
@@ -32,6 +33,15 @@ pub fn colour(expression: &str) -> Rgb<u8> {
         "surprise" => [255, 120, 20],
         _ => [160, 160, 160],
     })
+}
+
+/// A copy of an RGB frame (`[height, width, 3]`, any strides) with every face drawn on it.
+pub fn annotated(rgb: ArrayView3<'_, u8>, faces: &[Face]) -> RgbImage {
+    let (h, w, _) = rgb.dim();
+    let mut img = RgbImage::from_raw(w as u32, h as u32, rgb.iter().copied().collect())
+        .unwrap_or_else(|| RgbImage::new(w as u32, h as u32));
+    draw_faces(&mut img, faces);
+    img
 }
 
 /// Draw every face onto `img`.

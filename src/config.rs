@@ -117,6 +117,10 @@ impl PipelineConfig {
             for k in keys {
                 m.remove(&k);
             }
+            // The node's per-track smoothing sits with the classifier's settings.
+            if let Some(c) = m.get_mut("classifier").and_then(|c| c.as_mapping_mut()) {
+                c.remove("smoothing");
+            }
         }
         let cfg: Self = serde_yaml::from_value(params).map_err(|e| parse(e.to_string()))?;
         cfg.validate()?;

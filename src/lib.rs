@@ -14,9 +14,12 @@ pub mod expression;
 pub mod image;
 pub mod labels;
 pub mod models;
+pub mod outputs;
 pub mod pipeline;
 pub mod plot;
 pub mod replay;
+#[cfg(feature = "ros")]
+pub mod ros;
 pub mod runtime;
 pub mod track;
 

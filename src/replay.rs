@@ -7,15 +7,15 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::annotate::draw_faces;
+use crate::annotate::annotated;
 use crate::bag::msgs::{
     self, BoundingBox2D, CompressedImage, Detection2D, Detection2DArray, Expression, Header, Image,
     ObjectHypothesis, ObjectHypothesisWithPose, Point2D, Pose2D,
 };
 use crate::bag::{Bag, BagError, BagMessage, BagWriter, TopicInfo};
 use crate::detect::BBox;
-use crate::expression::{ros4hri_word, valence_arousal};
 use crate::image::decode_compressed;
+use crate::outputs::{face_id, track_faces, FaceOutput};
 use crate::pipeline::{FrameResult, Pipeline};
 use crate::track::{Tracker, TrackerConfig};
 
@@ -90,11 +90,23 @@ pub fn replay<'a>(
     on_frame: impl FnMut(&FrameRecord, u64) + 'a,
 ) -> (Vec<FrameRecord>, Result<(), BagError>) {
     let labels = pipeline.labels().to_vec();
+    // Face ids are per camera: every image topic the replay reads, in name order.
+    let cameras = bag
+        .topics()
+        .map(|t| {
+            image_topics(&t)
+                .into_iter()
+                .map(|t| t.name.clone())
+                .filter(|n| options.topics.is_empty() || options.topics.contains(n))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut run = Run {
         options,
         pipeline,
         writer,
         labels,
+        cameras,
         trackers: BTreeMap::new(),
         records: Vec::new(),
         on_frame: Box::new(on_frame),
@@ -170,6 +182,7 @@ struct Run<'a> {
     pipeline: &'a mut Pipeline,
     writer: Option<&'a mut BagWriter>,
     labels: Vec<String>,
+    cameras: Vec<String>,
     trackers: BTreeMap<String, Tracker>,
     records: Vec<FrameRecord>,
     on_frame: Box<OnFrame<'a>>,
@@ -194,6 +207,8 @@ impl Run<'_> {
         };
         let header = header.unwrap_or_default();
         let stamp_ns = header.stamp.as_nanos();
+        let camera = self.cameras.iter().position(|c| *c == m.topic).unwrap_or(0);
+        let cameras = self.cameras.len();
         let tracker = self
             .trackers
             .entry(m.topic.clone())
@@ -223,57 +238,26 @@ impl Run<'_> {
                 (record.decode_ms, record.detect_ms, record.classify_ms) =
                     (ms(r.times.decode), ms(r.times.detect), ms(r.times.classify));
                 record.faces = r.faces.len();
-                let boxes: Vec<_> = r.faces.iter().map(|f| f.bbox).collect();
-                let probs: Vec<_> = r.faces.iter().map(|f| f.probabilities.clone()).collect();
-                for (face, tracked) in r.faces.iter().zip(tracker.update(&boxes, &probs)) {
-                    let mut ranked: Vec<(usize, f32)> =
-                        tracked.probabilities.iter().copied().enumerate().collect();
-                    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-                    let results = ranked
-                        .iter()
-                        .map(|&(i, p)| ObjectHypothesisWithPose {
-                            hypothesis: ObjectHypothesis {
-                                class_id: self.labels[i].clone(),
-                                score: f64::from(p),
-                            },
-                            ..Default::default()
-                        })
-                        .collect();
-                    let (cx, cy) = face.bbox.center();
-                    array.detections.push(Detection2D {
-                        header: header.clone(),
-                        results,
-                        bbox: BoundingBox2D {
-                            center: Pose2D {
-                                position: Point2D {
-                                    x: f64::from(cx),
-                                    y: f64::from(cy),
-                                },
-                                theta: 0.0,
-                            },
-                            size_x: f64::from(face.bbox.width()),
-                            size_y: f64::from(face.bbox.height()),
-                        },
-                        id: tracked.id.to_string(),
-                    });
-                    if let Some(&(best, p)) = ranked.first() {
+                for face in track_faces(tracker, &self.labels, &r.faces) {
+                    let id = face_id(camera, cameras, face.track);
+                    array.detections.push(detection(&header, &face, &id));
+                    if let (Some((label, p)), Some(e)) = (face.hypotheses.first(), &face.expression)
+                    {
                         record.expressions.push(FaceRecord {
-                            track: tracked.id,
+                            track: face.track,
                             bbox: face.bbox,
-                            expression: self.labels[best].clone(),
-                            confidence: p,
+                            expression: label.clone(),
+                            confidence: *p,
                         });
-                        if tracked.confirmed {
-                            let (valence, arousal) =
-                                valence_arousal(&self.labels, &tracked.probabilities);
+                        if face.confirmed {
                             expressions.push((
-                                tracked.id,
+                                id,
                                 Expression {
                                     header: header.clone(),
-                                    expression: ros4hri_word(&self.labels[best]).to_string(),
-                                    valence,
-                                    arousal,
-                                    confidence: p,
+                                    expression: e.word.clone(),
+                                    valence: e.valence,
+                                    arousal: e.arousal,
+                                    confidence: e.confidence,
                                 },
                             ));
                         }
@@ -329,6 +313,37 @@ impl Run<'_> {
     }
 }
 
+/// vision_msgs/Detection2D of one face: box in pixels, track id, hypotheses best first.
+fn detection(header: &Header, face: &FaceOutput, id: &str) -> Detection2D {
+    let (cx, cy) = face.bbox.center();
+    Detection2D {
+        header: header.clone(),
+        results: face
+            .hypotheses
+            .iter()
+            .map(|(class_id, p)| ObjectHypothesisWithPose {
+                hypothesis: ObjectHypothesis {
+                    class_id: class_id.clone(),
+                    score: f64::from(*p),
+                },
+                ..Default::default()
+            })
+            .collect(),
+        bbox: BoundingBox2D {
+            center: Pose2D {
+                position: Point2D {
+                    x: f64::from(cx),
+                    y: f64::from(cy),
+                },
+                theta: 0.0,
+            },
+            size_x: f64::from(face.bbox.width()),
+            size_y: f64::from(face.bbox.height()),
+        },
+        id: id.to_string(),
+    }
+}
+
 /// A frame's result, with the frame drawn on when asked for.
 type Processed = (FrameResult, Option<image::RgbImage>);
 
@@ -368,14 +383,7 @@ fn process(
             .process_rgb(rgb.view())
             .map_err(|e| e.to_string())?;
         r.times.decode = decode;
-        let drawn = annotate.then(|| {
-            let (h, w, _) = rgb.dim();
-            let mut img =
-                image::RgbImage::from_raw(w as u32, h as u32, rgb.into_raw_vec_and_offset().0)
-                    .unwrap_or_default();
-            draw_faces(&mut img, &r.faces);
-            img
-        });
+        let drawn = annotate.then(|| annotated(rgb.view(), &r.faces));
         Ok((r, drawn))
     });
     (header, result)

@@ -89,6 +89,16 @@ impl Tracker {
         }
     }
 
+    /// New matching and smoothing settings, applied from the next frame; tracks are kept.
+    pub fn set_config(&mut self, config: TrackerConfig) {
+        self.config = config;
+    }
+
+    /// Forget every track (after a camera changes resolution); ids are never reused.
+    pub fn clear(&mut self) {
+        self.tracks.clear();
+    }
+
     /// Ids of the confirmed tracks still alive (for `/humans/faces/tracked`).
     pub fn confirmed_ids(&self) -> Vec<u64> {
         self.tracks

@@ -19,7 +19,7 @@ pub struct Global {
     /// directory, then models/ in the source tree].
     #[arg(long, global = true, value_name = "DIR")]
     pub models_dir: Option<PathBuf>,
-    /// Read settings from a ROS 2 parameters file (the node's params/masked_fer.yaml format);
+    /// Read settings from a ROS 2 parameters file (the node's params/default.yaml format);
     /// flags given on the command line override it.
     #[arg(long, global = true, value_name = "YAML")]
     pub params: Option<PathBuf>,

@@ -1,0 +1,283 @@
+//! `masked_fer_node`: the ROS 2 node. Camera topics in; `~/detections`, ROS4HRI faces,
+//! `/diagnostics` and `~/debug_image` out. rcl parses the command line (`--ros-args`, remaps,
+//! `-p`, `--params-file`); see `--help`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{anyhow, Context, Result};
+use futures::{FutureExt, Stream, StreamExt};
+use r2r::diagnostic_msgs::msg::DiagnosticArray;
+use r2r::sensor_msgs::msg::{CompressedImage, Image};
+use r2r::std_msgs::msg::Header;
+use r2r::QosProfile;
+
+use masked_fer::pipeline::Pipeline;
+use masked_fer::ros::diagnostics::{Limits, Stats};
+use masked_fer::ros::latest::{lock, Latest};
+use masked_fer::ros::params::{ParamStore, Transport, SPECS};
+use masked_fer::ros::shared_node::SharedNode;
+use masked_fer::ros::worker::{self, Frame, Outputs, Worker};
+use masked_fer::ros::{logging, messages};
+use masked_fer::runtime;
+
+const NODE_NAME: &str = "masked_fer";
+
+fn help() -> String {
+    let mut s = String::from(
+        "masked_fer_node: face detection and masked-face expression recognition for ROS 2.
+
+Usage:
+  masked_fer_node [--ros-args [-r FROM:=TO] [-p NAME:=VALUE] [--params-file FILE]
+                  [-r __node:=NAME] [-r __ns:=/NAMESPACE] [--log-level LEVEL]]
+  ros2 launch masked_fer masked_fer.launch.py image_topic:=/camera/image_raw
+
+Subscribes:   each of image_topics (sensor_msgs/Image), or <topic>/compressed
+              (sensor_msgs/CompressedImage) with input_transport:=compressed
+Publishes:    ~/detections (vision_msgs/Detection2DArray), /humans/faces/tracked
+              (hri_msgs/IdsList), /humans/faces/<id>/roi (hri_msgs/NormalizedRegionOfInterest2D),
+              /humans/faces/<id>/expression (hri_msgs/Expression), /diagnostics
+              (diagnostic_msgs/DiagnosticArray), ~/debug_image (sensor_msgs/Image, when enabled)
+Environment:  ORT_DYLIB_PATH (ONNX Runtime library), MASKED_FER_MODELS (models directory)
+
+Parameters (ros2 param list/get/set; 'Live' ones apply at once when set while running):
+",
+    );
+    for p in SPECS {
+        s.push_str(&format!("  {}\n      {}\n", p.name, p.description));
+    }
+    s
+}
+
+fn main() {
+    // rcl ignores arguments outside --ros-args; answer --help before starting ROS.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let user_args = args.iter().take_while(|a| *a != "--ros-args");
+    if user_args.clone().any(|a| a == "-h" || a == "--help") {
+        print!("{}", help());
+        return;
+    }
+    if let Some(a) = user_args.clone().next() {
+        eprintln!("masked_fer_node: unexpected argument {a:?} (ROS arguments go after --ros-args; see --help)");
+        std::process::exit(2);
+    }
+    if let Err(e) = run() {
+        eprintln!("masked_fer_node: {e:#}");
+        std::process::exit(2);
+    }
+}
+
+fn run() -> Result<()> {
+    let ctx = r2r::Context::create().map_err(|e| {
+        anyhow!("cannot initialise ROS 2 (rcl): {e}; is a ROS 2 environment sourced and HOME or ROS_LOG_DIR set?")
+    })?;
+    let mut node = r2r::Node::create(ctx, NODE_NAME, "")
+        .map_err(|e| anyhow!("cannot create the node: {e} (check __node / __ns remaps)"))?;
+    logging::forward_to_rcl(node.logger());
+    let node_name = node.name().unwrap_or_else(|_| NODE_NAME.into());
+
+    // Parameters: start-up values from rcl are validated here; a bad one stops start-up.
+    let store = Arc::new(Mutex::new(ParamStore::default()));
+    let (param_service, mut param_events) = node
+        .make_derived_parameter_handler(store.clone())
+        .map_err(|e| match e {
+            r2r::Error::ParameterValueConv { name, msg } => {
+                anyhow!("invalid parameter {name}: {msg}")
+            }
+            other => anyhow!("parameters: {other}"),
+        })?;
+    lock(&store).mark_running();
+    for name in lock(&node.params).keys() {
+        if !SPECS.iter().any(|s| s.name == name) && name != "use_sim_time" {
+            log::warn!("ignoring unknown parameter {name:?} (see masked_fer_node --help)");
+        }
+    }
+    let params = lock(&store).params.clone();
+
+    let ort = runtime::init_runtime(None).context("ONNX Runtime")?;
+    let pipeline = Pipeline::new(params.pipeline.clone()).context("cannot start the pipeline")?;
+    let models: Vec<String> = pipeline
+        .model_files()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    log::info!(
+        "models: {}; ONNX Runtime {} ({})",
+        models.join(", "),
+        runtime::ORT_VERSION,
+        ort.display()
+    );
+    let mut about = vec![("Detector model".to_string(), models[0].clone())];
+    if let Some(m) = models.get(1) {
+        about.push(("Classifier model".to_string(), m.clone()));
+    }
+    about.push(("ONNX Runtime".to_string(), runtime::ORT_VERSION.to_string()));
+
+    // Subscriptions: each camera's newest frame goes to the processing thread.
+    let qos = if params.reliable {
+        QosProfile::sensor_data()
+            .keep_last(params.qos_depth)
+            .reliable()
+    } else {
+        QosProfile::sensor_data()
+            .keep_last(params.qos_depth)
+            .best_effort()
+    };
+    let latest = Arc::new(Latest::new(params.image_topics.len()));
+    let stats = Arc::new(Mutex::new(Stats::new(&params.image_topics)));
+    let mut forwards = Vec::new();
+    for (i, topic) in params.image_topics.iter().enumerate() {
+        let (latest, stats) = (latest.clone(), stats.clone());
+        let task = match params.transport {
+            Transport::Raw => {
+                let s = node
+                    .subscribe::<Image>(topic, qos.clone())
+                    .with_context(|| format!("cannot subscribe to {topic}"))?;
+                forward(s.map(Frame::Raw), i, latest, stats).boxed()
+            }
+            Transport::Compressed => {
+                let t = format!("{}/compressed", topic.trim_end_matches('/'));
+                let s = node
+                    .subscribe::<CompressedImage>(&t, qos.clone())
+                    .with_context(|| format!("cannot subscribe to {t}"))?;
+                forward(s.map(Frame::Compressed), i, latest, stats).boxed()
+            }
+        };
+        forwards.push(task);
+    }
+    let outputs = Outputs {
+        detections: node
+            .create_publisher("~/detections", QosProfile::default())
+            .context("cannot create ~/detections")?,
+        tracked: node
+            .create_publisher("/humans/faces/tracked", QosProfile::default())
+            .context("cannot create /humans/faces/tracked")?,
+        debug_image: node
+            .create_publisher("~/debug_image", QosProfile::default().keep_last(2))
+            .context("cannot create ~/debug_image")?,
+    };
+    let diagnostics = node
+        .create_publisher::<DiagnosticArray>("/diagnostics", QosProfile::default())
+        .context("cannot create /diagnostics")?;
+    log::info!(
+        "listening to {} ({:?}, {})",
+        params.image_topics.join(", "),
+        params.transport,
+        if params.reliable {
+            "reliable"
+        } else {
+            "best effort"
+        }
+    );
+
+    let node = Arc::new(SharedNode::new(node));
+    let worker = worker::spawn(Worker::new(
+        pipeline,
+        node.clone(),
+        store.clone(),
+        stats.clone(),
+        latest.clone(),
+        outputs,
+    ))
+    .context("cannot start the processing thread")?;
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let stop = Arc::new(AtomicBool::new(false));
+    rt.block_on(async {
+        let spin = {
+            let (node, stop) = (node.clone(), stop.clone());
+            tokio::task::spawn_blocking(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    node.spin_once(Duration::from_millis(10));
+                }
+            })
+        };
+        tokio::spawn(param_service);
+        tokio::spawn(async move {
+            while let Some((name, value)) = param_events.next().await {
+                log::info!("parameter {name} set to {value:?}");
+            }
+        });
+        for f in forwards {
+            tokio::spawn(f);
+        }
+        tokio::spawn(publish_diagnostics(
+            diagnostics,
+            node_name,
+            store,
+            stats,
+            about,
+        ));
+        shutdown_signal().await;
+        log::info!("shutting down");
+        stop.store(true, Ordering::Relaxed);
+        let _ = spin.await;
+    });
+    latest.close();
+    let _ = worker.join();
+    rt.shutdown_timeout(Duration::from_millis(100));
+    Ok(())
+}
+
+/// Hand every received frame of camera `i` to the processing thread (replacing a waiting one).
+async fn forward(
+    mut frames: impl Stream<Item = Frame> + Unpin,
+    i: usize,
+    latest: Arc<Latest<Frame>>,
+    stats: Arc<Mutex<Stats>>,
+) {
+    while let Some(frame) = frames.next().await {
+        let superseded = latest.put(i, frame);
+        lock(&stats).received(i, superseded);
+    }
+}
+
+async fn publish_diagnostics(
+    publisher: r2r::Publisher<DiagnosticArray>,
+    node_name: String,
+    store: Arc<Mutex<ParamStore>>,
+    stats: Arc<Mutex<Stats>>,
+    about: Vec<(String, String)>,
+) {
+    loop {
+        let (period, limits) = {
+            let p = &lock(&store).params;
+            (
+                p.diagnostics_period,
+                Limits {
+                    min_rate: p.min_rate,
+                    max_rate: p.max_rate,
+                },
+            )
+        };
+        tokio::time::sleep(Duration::from_secs_f64(period)).await;
+        let statuses = lock(&stats).report(&node_name, &limits, &about);
+        let header = Header {
+            stamp: worker::now_stamp(),
+            frame_id: String::new(),
+        };
+        if let Err(e) = publisher.publish(&messages::diagnostics(header, statuses)) {
+            log::error!("cannot publish /diagnostics: {e}");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}

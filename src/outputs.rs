@@ -1,0 +1,146 @@
+//! What one processed frame publishes, before any message type: each face with its track id,
+//! its expression hypotheses best first (smoothed per track) and, once the track is confirmed,
+//! its ROS4HRI expression. The ROS node and the replay tool both map this onto messages.
+
+use crate::detect::BBox;
+use crate::expression::{ros4hri_word, valence_arousal};
+use crate::pipeline::Face;
+use crate::track::Tracker;
+
+/// A ROS4HRI face id. ROS topic name tokens must not start with a digit, so ids are `f<track>`
+/// for a single camera and `c<camera>f<track>` when one node watches several (ids are per camera).
+pub fn face_id(camera: usize, cameras: usize, track: u64) -> String {
+    if cameras > 1 {
+        format!("c{camera}f{track}")
+    } else {
+        format!("f{track}")
+    }
+}
+
+/// hri_msgs/Expression content.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HriExpression {
+    /// ROS4HRI word (angry, disgusted, scared, happy, neutral, sad, surprised).
+    pub word: String,
+    pub valence: f32,
+    pub arousal: f32,
+    pub confidence: f32,
+}
+
+/// One face of a frame as published.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaceOutput {
+    pub bbox: BBox,
+    /// Detector confidence.
+    pub score: f32,
+    pub track: u64,
+    /// Published on ROS4HRI topics only once confirmed (seen `confirm_after` frames in a row).
+    pub confirmed: bool,
+    /// (FER class name, smoothed probability), best first; empty when classification is off.
+    pub hypotheses: Vec<(String, f32)>,
+    /// Present when the face has probabilities.
+    pub expression: Option<HriExpression>,
+}
+
+/// Track `faces` (one frame of one camera) and rank their smoothed expression probabilities.
+pub fn track_faces(tracker: &mut Tracker, labels: &[String], faces: &[Face]) -> Vec<FaceOutput> {
+    let boxes: Vec<BBox> = faces.iter().map(|f| f.bbox).collect();
+    let probs: Vec<Vec<f32>> = faces.iter().map(|f| f.probabilities.clone()).collect();
+    faces
+        .iter()
+        .zip(tracker.update(&boxes, &probs))
+        .map(|(face, tracked)| {
+            let mut hypotheses: Vec<(String, f32)> = labels
+                .iter()
+                .cloned()
+                .zip(tracked.probabilities.iter().copied())
+                .collect();
+            hypotheses.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let expression = hypotheses.first().map(|(label, p)| {
+                let (valence, arousal) = valence_arousal(labels, &tracked.probabilities);
+                HriExpression {
+                    word: ros4hri_word(label).to_string(),
+                    valence,
+                    arousal,
+                    confidence: *p,
+                }
+            });
+            FaceOutput {
+                bbox: face.bbox,
+                score: face.score,
+                track: tracked.id,
+                confirmed: tracked.confirmed,
+                hypotheses,
+                expression,
+            }
+        })
+        .collect()
+}
+
+/// The box in [0, 1] image coordinates (xmin, ymin, xmax, ymax), clamped to the image.
+pub fn normalised_roi(bbox: &BBox, width: usize, height: usize) -> [f32; 4] {
+    let (w, h) = (width.max(1) as f32, height.max(1) as f32);
+    [
+        (bbox.x0 / w).clamp(0.0, 1.0),
+        (bbox.y0 / h).clamp(0.0, 1.0),
+        (bbox.x1 / w).clamp(0.0, 1.0),
+        (bbox.y1 / h).clamp(0.0, 1.0),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::track::TrackerConfig;
+
+    fn face(x: f32, p: Vec<f32>) -> Face {
+        Face {
+            bbox: BBox {
+                x0: x,
+                y0: 10.0,
+                x1: x + 40.0,
+                y1: 60.0,
+            },
+            score: 0.9,
+            landmarks: [[0.0; 2]; 5],
+            expression: String::new(),
+            confidence: 0.0,
+            probabilities: p,
+        }
+    }
+
+    #[test]
+    fn ranks_hypotheses_and_confirms_tracks() {
+        let labels: Vec<String> = ["happy", "sad", "fear"].map(String::from).to_vec();
+        let mut t = Tracker::new(TrackerConfig {
+            smoothing: 0.0,
+            ..Default::default()
+        });
+        let out = track_faces(&mut t, &labels, &[face(0.0, vec![0.1, 0.3, 0.6])]);
+        assert_eq!(out[0].track, 1);
+        assert!(!out[0].confirmed);
+        assert_eq!(out[0].hypotheses[0], ("fear".to_string(), 0.6));
+        assert_eq!(out[0].hypotheses[2], ("happy".to_string(), 0.1));
+        let e = out[0].expression.as_ref().unwrap();
+        assert_eq!((e.word.as_str(), e.confidence), ("scared", 0.6));
+        let out = track_faces(&mut t, &labels, &[face(2.0, vec![0.1, 0.3, 0.6])]);
+        assert!(out[0].confirmed);
+        // Without probabilities there is no hypothesis and no expression.
+        let out = track_faces(&mut t, &[], &[face(2.0, vec![])]);
+        assert!(out[0].hypotheses.is_empty() && out[0].expression.is_none());
+    }
+
+    #[test]
+    fn ids_are_valid_topic_tokens_and_unique_per_camera() {
+        assert_eq!(face_id(0, 1, 7), "f7");
+        assert_eq!(face_id(1, 2, 7), "c1f7");
+        assert_ne!(face_id(0, 2, 7), face_id(1, 2, 7));
+        let b = BBox {
+            x0: -5.0,
+            y0: 10.0,
+            x1: 320.0,
+            y1: 500.0,
+        };
+        assert_eq!(normalised_roi(&b, 640, 480), [0.0, 10.0 / 480.0, 0.5, 1.0]);
+    }
+}

@@ -1,0 +1,352 @@
+//! Counters the node keeps, and the `/diagnostics` statuses made from them each period, in
+//! diagnostic_updater's conventions: names prefixed `<node name>: `, a hardware id, levels
+//! OK / WARN / ERROR / STALE, values as key/value strings.
+//!
+//! Per camera: a frequency status (received frames per second over the last period against
+//! `diagnostics.min_rate` / `max_rate`; ERROR when no frame arrived). For the pipeline: latency
+//! (frame received → results published) p50/p95/max, faces per second, frames processed,
+//! superseded (dropped) and rejected with the last reason, model files, ONNX Runtime version.
+
+use std::time::{Duration, Instant};
+
+pub const OK: u8 = 0;
+pub const WARN: u8 = 1;
+pub const ERROR: u8 = 2;
+pub const STALE: u8 = 3;
+
+/// One diagnostic status, free of message types.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    pub level: u8,
+    pub name: String,
+    pub message: String,
+    pub hardware_id: String,
+    pub values: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Input {
+    topic: String,
+    received: u64,
+    in_window: u64,
+    superseded: u64,
+    rejected: u64,
+    last_frame: Option<Instant>,
+    resolution: Option<(usize, usize)>,
+    resolution_changes: u64,
+}
+
+/// Counters shared by the receiving tasks, the processing thread and the diagnostics timer.
+#[derive(Debug)]
+pub struct Stats {
+    inputs: Vec<Input>,
+    started: Instant,
+    window_start: Instant,
+    processed: u64,
+    faces: u64,
+    window_faces: u64,
+    window_latencies_ms: Vec<f64>,
+    window_rejected: u64,
+    window_failures: u64,
+    last_rejection: Option<String>,
+    last_failure: Option<String>,
+}
+
+impl Stats {
+    pub fn new(topics: &[String]) -> Self {
+        let now = Instant::now();
+        Self {
+            inputs: topics
+                .iter()
+                .map(|t| Input {
+                    topic: t.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+            started: now,
+            window_start: now,
+            processed: 0,
+            faces: 0,
+            window_faces: 0,
+            window_latencies_ms: Vec::new(),
+            window_rejected: 0,
+            window_failures: 0,
+            last_rejection: None,
+            last_failure: None,
+        }
+    }
+
+    /// A frame arrived on camera `i`; `superseded` when it replaced one not yet processed.
+    pub fn received(&mut self, i: usize, superseded: bool) {
+        if let Some(s) = self.inputs.get_mut(i) {
+            s.received += 1;
+            s.in_window += 1;
+            s.superseded += u64::from(superseded);
+            s.last_frame = Some(Instant::now());
+        }
+    }
+
+    /// A frame of camera `i` could not be used (malformed, unknown encoding, corrupt data).
+    pub fn rejected(&mut self, i: usize, reason: &str) {
+        if let Some(s) = self.inputs.get_mut(i) {
+            s.rejected += 1;
+        }
+        self.window_rejected += 1;
+        self.last_rejection = Some(format!("{}: {reason}", self.topic(i)));
+    }
+
+    /// Inference failed on a good frame (a model problem, not the camera's).
+    pub fn failed(&mut self, reason: &str) {
+        self.window_failures += 1;
+        self.last_failure = Some(reason.to_string());
+    }
+
+    /// Camera `i` produced a frame of `size` (width, height); true when the size changed.
+    pub fn resolution(&mut self, i: usize, size: (usize, usize)) -> bool {
+        let Some(s) = self.inputs.get_mut(i) else {
+            return false;
+        };
+        let changed = s.resolution.is_some_and(|r| r != size);
+        s.resolution_changes += u64::from(changed);
+        s.resolution = Some(size);
+        changed
+    }
+
+    /// A frame was processed and its results published.
+    pub fn processed(&mut self, latency: Duration, faces: usize) {
+        self.processed += 1;
+        self.faces += faces as u64;
+        self.window_faces += faces as u64;
+        self.window_latencies_ms.push(latency.as_secs_f64() * 1e3);
+    }
+
+    pub fn topic(&self, i: usize) -> &str {
+        self.inputs.get(i).map_or("?", |s| s.topic.as_str())
+    }
+
+    /// The statuses for the window since the last call, which starts a new window.
+    pub fn report(
+        &mut self,
+        node: &str,
+        limits: &Limits,
+        about: &[(String, String)],
+    ) -> Vec<Status> {
+        let now = Instant::now();
+        let window = now
+            .duration_since(self.window_start)
+            .as_secs_f64()
+            .max(1e-3);
+        let mut out: Vec<Status> = self
+            .inputs
+            .iter()
+            .map(|s| input_status(node, s, window, now, self.started, limits))
+            .collect();
+        out.push(self.pipeline_status(node, window, about));
+        for s in &mut self.inputs {
+            s.in_window = 0;
+        }
+        self.window_start = now;
+        self.window_faces = 0;
+        self.window_latencies_ms.clear();
+        self.window_rejected = 0;
+        self.window_failures = 0;
+        out
+    }
+
+    fn pipeline_status(&self, node: &str, window: f64, about: &[(String, String)]) -> Status {
+        let superseded: u64 = self.inputs.iter().map(|s| s.superseded).sum();
+        let rejected: u64 = self.inputs.iter().map(|s| s.rejected).sum();
+        let (level, message) = if self.window_failures > 0 {
+            (
+                ERROR,
+                format!(
+                    "inference failed on {} frames: {}",
+                    self.window_failures,
+                    self.last_failure.as_deref().unwrap_or("")
+                ),
+            )
+        } else if self.window_rejected > 0 {
+            (
+                WARN,
+                format!(
+                    "{} frames rejected: {}",
+                    self.window_rejected,
+                    self.last_rejection.as_deref().unwrap_or("")
+                ),
+            )
+        } else if self.processed == 0 {
+            (STALE, "no frame processed yet".to_string())
+        } else if self.window_latencies_ms.is_empty() {
+            (OK, "idle (no new frames)".to_string())
+        } else {
+            (OK, "processing".to_string())
+        };
+        let mut lat = self.window_latencies_ms.clone();
+        lat.sort_by(f64::total_cmp);
+        let pick = |q: f64| {
+            if lat.is_empty() {
+                "n/a".to_string()
+            } else {
+                format!("{:.2}", lat[((lat.len() - 1) as f64 * q).round() as usize])
+            }
+        };
+        let mut values = vec![
+            kv("Latency p50 (ms)", pick(0.5)),
+            kv("Latency p95 (ms)", pick(0.95)),
+            kv("Latency max (ms)", pick(1.0)),
+            kv(
+                "Frames per second",
+                format!("{:.2}", lat.len() as f64 / window),
+            ),
+            kv(
+                "Faces per second",
+                format!("{:.2}", self.window_faces as f64 / window),
+            ),
+            kv("Frames processed", self.processed.to_string()),
+            kv("Faces found", self.faces.to_string()),
+            kv("Frames dropped (superseded)", superseded.to_string()),
+            kv("Frames rejected", rejected.to_string()),
+            kv(
+                "Last rejection",
+                self.last_rejection.clone().unwrap_or_else(|| "none".into()),
+            ),
+        ];
+        values.extend(about.iter().cloned());
+        Status {
+            level,
+            name: format!("{node}: pipeline"),
+            message,
+            hardware_id: "cpu".into(),
+            values,
+        }
+    }
+}
+
+/// Acceptable input rates.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub min_rate: f64,
+    pub max_rate: f64,
+}
+
+fn kv(k: &str, v: String) -> (String, String) {
+    (k.to_string(), v)
+}
+
+fn input_status(
+    node: &str,
+    s: &Input,
+    window: f64,
+    now: Instant,
+    started: Instant,
+    limits: &Limits,
+) -> Status {
+    let rate = s.in_window as f64 / window;
+    let silent = now
+        .duration_since(s.last_frame.unwrap_or(started))
+        .as_secs_f64();
+    let (level, message) = if s.in_window == 0 {
+        (ERROR, format!("no frames for {silent:.1} s"))
+    } else if rate < limits.min_rate {
+        (WARN, "frequency too low".to_string())
+    } else if rate > limits.max_rate {
+        (WARN, "frequency too high".to_string())
+    } else {
+        (OK, "receiving".to_string())
+    };
+    Status {
+        level,
+        name: format!("{node}: input {}", s.topic),
+        message,
+        hardware_id: s.topic.clone(),
+        values: vec![
+            kv("Events in window", s.in_window.to_string()),
+            kv("Events since startup", s.received.to_string()),
+            kv("Duration of window (s)", format!("{window:.2}")),
+            kv("Actual frequency (Hz)", format!("{rate:.2}")),
+            kv(
+                "Minimum acceptable frequency (Hz)",
+                format!("{:.2}", limits.min_rate),
+            ),
+            kv(
+                "Maximum acceptable frequency (Hz)",
+                format!("{:.2}", limits.max_rate),
+            ),
+            kv("Frames dropped (superseded)", s.superseded.to_string()),
+            kv("Frames rejected", s.rejected.to_string()),
+            kv(
+                "Resolution",
+                s.resolution
+                    .map_or("unknown".into(), |(w, h)| format!("{w}x{h}")),
+            ),
+            kv("Resolution changes", s.resolution_changes.to_string()),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: Limits = Limits {
+        min_rate: 5.0,
+        max_rate: 1e6,
+    };
+
+    fn value<'a>(s: &'a Status, key: &str) -> &'a str {
+        &s.values.iter().find(|(k, _)| k == key).unwrap().1
+    }
+
+    #[test]
+    fn silent_camera_is_an_error_and_nothing_processed_is_stale() {
+        let mut st = Stats::new(&["/cam".to_string()]);
+        let r = st.report("masked_fer", &LIMITS, &[]);
+        assert_eq!(r.len(), 2);
+        assert_eq!(
+            (r[0].level, r[0].name.as_str()),
+            (ERROR, "masked_fer: input /cam")
+        );
+        assert_eq!(r[0].hardware_id, "/cam");
+        assert_eq!(
+            (r[1].level, r[1].name.as_str()),
+            (STALE, "masked_fer: pipeline")
+        );
+    }
+
+    #[test]
+    fn counts_drops_rejections_and_latency() {
+        let mut st = Stats::new(&["/a".to_string(), "/b".to_string()]);
+        for i in 0..10 {
+            st.received(0, i % 2 == 1);
+        }
+        st.rejected(1, "unknown encoding \"foo\"");
+        assert!(!st.resolution(0, (640, 480)));
+        assert!(st.resolution(0, (320, 240)));
+        for ms in [10, 20, 30, 40] {
+            st.processed(Duration::from_millis(ms), 2);
+        }
+        let r = st.report("n", &LIMITS, &[("ONNX Runtime".into(), "1.31.1".into())]);
+        assert_eq!(r[0].level, OK, "{:?}", r[0]);
+        assert_eq!(value(&r[0], "Frames dropped (superseded)"), "5");
+        assert_eq!(value(&r[0], "Resolution changes"), "1");
+        assert_eq!(r[1].level, ERROR, "camera b sent nothing but a bad frame");
+        assert_eq!(r[2].level, WARN);
+        assert!(
+            r[2].message.contains("/b: unknown encoding"),
+            "{}",
+            r[2].message
+        );
+        assert_eq!(value(&r[2], "Latency p50 (ms)"), "30.00");
+        assert_eq!(value(&r[2], "Latency max (ms)"), "40.00");
+        assert_eq!(value(&r[2], "Faces found"), "8");
+        assert_eq!(value(&r[2], "ONNX Runtime"), "1.31.1");
+        // A new window: nothing new arrived.
+        let r = st.report("n", &LIMITS, &[]);
+        assert_eq!(r[0].level, ERROR);
+        assert_eq!(
+            (r[2].level, r[2].message.as_str()),
+            (OK, "idle (no new frames)")
+        );
+        assert_eq!(value(&r[2], "Frames rejected"), "1");
+    }
+}

@@ -1,0 +1,11 @@
+//! The ROS 2 node's parts (built with the `ros` feature, against a ROS 2 environment):
+//! parameters, the newest-frame hand-off, the processing thread, message building, diagnostics
+//! and logging. The binary `masked_fer_node` wires them to r2r.
+
+pub mod diagnostics;
+pub mod latest;
+pub mod logging;
+pub mod messages;
+pub mod params;
+pub mod shared_node;
+pub mod worker;

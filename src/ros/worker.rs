@@ -1,0 +1,353 @@
+//! The processing thread: takes the newest frame of each camera, runs the pipeline, tracks
+//! faces and publishes everything a frame produces. It owns the ONNX sessions, so inference
+//! never runs on the thread that spins rcl. Bad frames are counted, logged once per reason and
+//! answered with an empty detection array; nothing here stops the node.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use r2r::hri_msgs::msg::{Expression, IdsList, NormalizedRegionOfInterest2D};
+use r2r::sensor_msgs::msg::{CompressedImage, Image};
+use r2r::std_msgs::msg::Header;
+use r2r::vision_msgs::msg::Detection2DArray;
+use r2r::{Publisher, QosProfile};
+
+use super::diagnostics::Stats;
+use super::latest::{lock, Latest, Pending};
+use super::logging::{reason_key, RateLimit};
+use super::messages;
+use super::params::{NodeParams, ParamStore};
+use super::shared_node::SharedNode;
+use crate::annotate::annotated;
+use crate::image::{decode_compressed, RawImage, RgbImage};
+use crate::outputs::{face_id, track_faces, FaceOutput};
+use crate::pipeline::Pipeline;
+use crate::track::Tracker;
+use crate::Error;
+
+/// A camera frame as received.
+pub enum Frame {
+    Raw(Image),
+    Compressed(CompressedImage),
+}
+
+impl Frame {
+    fn header(&self) -> &Header {
+        match self {
+            Frame::Raw(m) => &m.header,
+            Frame::Compressed(m) => &m.header,
+        }
+    }
+
+    fn decode(&self) -> Result<RgbImage<'_>, crate::image::FrameError> {
+        match self {
+            Frame::Raw(m) => RawImage {
+                width: m.width,
+                height: m.height,
+                step: m.step,
+                encoding: &m.encoding,
+                is_bigendian: m.is_bigendian != 0,
+                data: &m.data,
+            }
+            .to_rgb(),
+            Frame::Compressed(m) => decode_compressed(&m.format, &m.data),
+        }
+    }
+}
+
+/// Publishers that live as long as the node.
+pub struct Outputs {
+    pub detections: Publisher<Detection2DArray>,
+    pub tracked: Publisher<IdsList>,
+    pub debug_image: Publisher<Image>,
+}
+
+/// ROS4HRI publishers of one face, created when its track is confirmed, destroyed when retired.
+struct FaceTopics {
+    roi: Publisher<NormalizedRegionOfInterest2D>,
+    expression: Publisher<Expression>,
+}
+
+struct Camera {
+    topic: String,
+    tracker: Tracker,
+    /// Face ids of this camera's confirmed tracks.
+    confirmed: Vec<String>,
+}
+
+pub struct Worker {
+    pipeline: Pipeline,
+    labels: Vec<String>,
+    node: Arc<SharedNode>,
+    store: Arc<Mutex<ParamStore>>,
+    generation: u64,
+    params: NodeParams,
+    stats: Arc<Mutex<Stats>>,
+    latest: Arc<Latest<Frame>>,
+    outputs: Outputs,
+    cameras: Vec<Camera>,
+    faces: HashMap<String, FaceTopics>,
+    log_limit: RateLimit,
+}
+
+impl Worker {
+    pub fn new(
+        pipeline: Pipeline,
+        node: Arc<SharedNode>,
+        store: Arc<Mutex<ParamStore>>,
+        stats: Arc<Mutex<Stats>>,
+        latest: Arc<Latest<Frame>>,
+        outputs: Outputs,
+    ) -> Self {
+        let (params, generation) = {
+            let s = lock(&store);
+            (s.params.clone(), s.generation)
+        };
+        let cameras = params
+            .image_topics
+            .iter()
+            .map(|t| Camera {
+                topic: t.clone(),
+                tracker: Tracker::new(params.tracker),
+                confirmed: Vec::new(),
+            })
+            .collect();
+        Self {
+            labels: pipeline.labels().to_vec(),
+            pipeline,
+            node,
+            store,
+            generation,
+            params,
+            stats,
+            latest,
+            outputs,
+            cameras,
+            faces: HashMap::new(),
+            log_limit: RateLimit::new(Duration::from_secs(10)),
+        }
+    }
+
+    /// Process frames until [`Latest::close`].
+    pub fn run(mut self) {
+        while let Some((camera, pending)) = self.latest.take() {
+            self.apply_parameter_changes();
+            self.frame(camera, pending);
+        }
+        let ids: Vec<String> = self.faces.keys().cloned().collect();
+        self.retire(&ids);
+    }
+
+    /// Live parameters (thresholds, tracking, smoothing, outputs) take effect from this frame.
+    fn apply_parameter_changes(&mut self) {
+        let (params, generation) = {
+            let s = lock(&self.store);
+            if s.generation == self.generation {
+                return;
+            }
+            (s.params.clone(), s.generation)
+        };
+        if let Err(e) = self.pipeline.set_detector_limits(&params.pipeline.detector) {
+            log::warn!("detector settings not applied: {e}");
+        }
+        for c in &mut self.cameras {
+            c.tracker.set_config(params.tracker);
+        }
+        if !params.hri_enabled {
+            let ids: Vec<String> = self.faces.keys().cloned().collect();
+            self.retire(&ids);
+        }
+        log::info!("parameters updated (change #{generation})");
+        self.params = params;
+        self.generation = generation;
+    }
+
+    fn frame(&mut self, camera: usize, pending: Pending<Frame>) {
+        let header = pending.frame.header().clone();
+        let rgb = match pending.frame.decode() {
+            Ok(rgb) => rgb,
+            Err(e) => return self.reject(camera, &header, &e.to_string()),
+        };
+        let (height, width, _) = rgb.dim();
+        if lock(&self.stats).resolution(camera, (width, height)) {
+            self.cameras[camera].tracker.clear();
+            self.log_once(
+                camera,
+                &format!("resolution changed to {width}x{height}; face tracks restarted"),
+            );
+        }
+        let result = match self.pipeline.process_rgb(rgb.view()) {
+            Ok(r) => r,
+            Err(Error::Frame(e)) => return self.reject(camera, &header, &e.to_string()),
+            Err(Error::Model(e)) => {
+                let reason = e.to_string();
+                lock(&self.stats).failed(&reason);
+                self.log_once(camera, &reason);
+                return self.publish_detections(&header, &[]);
+            }
+        };
+        let n_cameras = self.cameras.len();
+        let faces: Vec<(String, FaceOutput)> = track_faces(
+            &mut self.cameras[camera].tracker,
+            &self.labels,
+            &result.faces,
+        )
+        .into_iter()
+        .map(|f| (face_id(camera, n_cameras, f.track), f))
+        .collect();
+        self.publish_detections(&header, &faces);
+        if self.params.hri_enabled {
+            self.publish_hri(camera, &header, &faces, (width, height));
+        }
+        if self.params.publish_debug_image {
+            let img = annotated(rgb.view(), &result.faces);
+            if let Err(e) = self
+                .outputs
+                .debug_image
+                .publish(&messages::debug_image(&header, img))
+            {
+                self.log_once(camera, &format!("cannot publish the debug image: {e}"));
+            }
+        }
+        lock(&self.stats).processed(pending.arrived.elapsed(), faces.len());
+    }
+
+    fn publish_detections(&mut self, header: &Header, faces: &[(String, FaceOutput)]) {
+        if let Err(e) = self
+            .outputs
+            .detections
+            .publish(&messages::detections(header, faces))
+        {
+            log::error!("cannot publish detections: {e}");
+        }
+    }
+
+    /// A frame that cannot be used: counted, logged once per reason, and answered with an
+    /// empty detection array (consumers still see the frame was handled).
+    fn reject(&mut self, camera: usize, header: &Header, reason: &str) {
+        lock(&self.stats).rejected(camera, reason);
+        self.log_once(camera, &format!("frame rejected: {reason}"));
+        self.publish_detections(header, &[]);
+    }
+
+    fn log_once(&mut self, camera: usize, message: &str) {
+        let topic = &self.cameras[camera].topic;
+        if let Some(suppressed) = self.log_limit.allow(&reason_key(topic, message)) {
+            let more = if suppressed > 0 {
+                format!(" ({suppressed} more since the last report)")
+            } else {
+                String::new()
+            };
+            log::warn!("{topic}: {message}{more}");
+        }
+    }
+
+    /// `/humans/faces/<id>/{roi,expression}` for this frame's confirmed faces, publishers
+    /// created and retired with the tracks, then `/humans/faces/tracked` for all cameras.
+    fn publish_hri(
+        &mut self,
+        camera: usize,
+        header: &Header,
+        faces: &[(String, FaceOutput)],
+        size: (usize, usize),
+    ) {
+        let n_cameras = self.cameras.len();
+        let cam = &mut self.cameras[camera];
+        cam.confirmed = cam
+            .tracker
+            .confirmed_ids()
+            .into_iter()
+            .map(|t| face_id(camera, n_cameras, t))
+            .collect();
+        for (id, face) in faces.iter().filter(|(_, f)| f.confirmed) {
+            if !self.faces.contains_key(id) {
+                match self.create_face_topics(id) {
+                    Ok(t) => {
+                        self.faces.insert(id.clone(), t);
+                    }
+                    Err(e) => {
+                        log::error!("cannot create the ROS4HRI topics of face {id}: {e}");
+                        continue;
+                    }
+                }
+            }
+            let Some(topics) = self.faces.get(id) else {
+                continue;
+            };
+            let sent = topics
+                .roi
+                .publish(&messages::roi(header, face, size))
+                .and_then(|_| {
+                    face.expression.as_ref().map_or(Ok(()), |e| {
+                        topics.expression.publish(&messages::expression(header, e))
+                    })
+                });
+            if let Err(e) = sent {
+                log::error!("cannot publish face {id}: {e}");
+            }
+        }
+        let alive: BTreeSet<String> = self
+            .cameras
+            .iter()
+            .flat_map(|c| c.confirmed.iter().cloned())
+            .collect();
+        let gone: Vec<String> = self
+            .faces
+            .keys()
+            .filter(|id| !alive.contains(*id))
+            .cloned()
+            .collect();
+        self.retire(&gone);
+        if let Err(e) = self
+            .outputs
+            .tracked
+            .publish(&messages::tracked(header, alive.into_iter().collect()))
+        {
+            log::error!("cannot publish /humans/faces/tracked: {e}");
+        }
+    }
+
+    fn create_face_topics(&self, id: &str) -> r2r::Result<FaceTopics> {
+        // Reliable, as libhri subscribes.
+        self.node.with(|node| {
+            Ok(FaceTopics {
+                roi: node
+                    .create_publisher(&format!("/humans/faces/{id}/roi"), QosProfile::default())?,
+                expression: node.create_publisher(
+                    &format!("/humans/faces/{id}/expression"),
+                    QosProfile::default(),
+                )?,
+            })
+        })
+    }
+
+    fn retire(&mut self, ids: &[String]) {
+        for id in ids {
+            if let Some(t) = self.faces.remove(id) {
+                self.node.with(|node| {
+                    node.destroy_publisher(t.roi);
+                    node.destroy_publisher(t.expression);
+                });
+            }
+        }
+    }
+}
+
+/// Start the processing thread.
+pub fn spawn(worker: Worker) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("masked_fer_inference".into())
+        .spawn(move || worker.run())
+}
+
+/// Seconds since the Unix epoch as a ROS time (diagnostics are stamped with the wall clock).
+pub fn now_stamp() -> r2r::builtin_interfaces::msg::Time {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    r2r::builtin_interfaces::msg::Time {
+        sec: d.as_secs() as i32,
+        nanosec: d.subsec_nanos(),
+    }
+}

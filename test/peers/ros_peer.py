@@ -1,0 +1,437 @@
+#!/usr/bin/env python3
+"""rclpy peer for the node's end-to-end tests: cameras, consumers and a parameter client.
+
+Runs one scenario against a real `masked_fer_node` process over real ROS 2 (Fast DDS), meant to
+run inside a private network namespace (`unshare -n`, loopback up). It starts the node, waits
+until every publisher and subscriber has matched (never a fixed sleep for discovery), publishes
+real face photos, records everything the node publishes, stops the node with SIGINT and writes
+OUT/result.json; OUT/frames/<camera>.png are the exact pixels sent, so the Rust test can run the
+same frames through the library and compare. The Rust side (test/ros_node.rs) makes the
+assertions.
+
+Scenarios:
+  cameras      two raw cameras (rgb8, bgr8), debug image, ROS4HRI, diagnostics, parameter
+               list/describe/get/set (live change, refused values)
+  compressed   JPEG on <topic>/compressed, node renamed and namespaced by remaps, settings from
+               --params-file, detections remapped
+  bad_input    malformed frames between good ones, a resolution change, a 4x burst
+  qos_mismatch the node asks for reliable images, the camera offers best effort only
+"""
+import argparse
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import rclpy
+from PIL import Image as PILImage
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.qos import QoSProfile, ReliabilityPolicy, HistoryPolicy, qos_profile_sensor_data
+
+from builtin_interfaces.msg import Time
+from diagnostic_msgs.msg import DiagnosticArray
+from hri_msgs.msg import Expression, IdsList, NormalizedRegionOfInterest2D
+from rcl_interfaces.msg import Parameter, ParameterValue, ParameterType
+from rcl_interfaces.srv import DescribeParameters, GetParameters, ListParameters, SetParameters
+from sensor_msgs.msg import CompressedImage, Image
+from vision_msgs.msg import Detection2DArray
+
+ROOT = Path(__file__).resolve().parents[2]
+PHOTOS = ROOT / "test" / "data" / "images"
+RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST)
+
+
+def photo(name, size):
+    """A bundled CC0 photo resized to `size` (w, h), as an RGB uint8 array."""
+    img = PILImage.open(PHOTOS / name).convert("RGB").resize(size, PILImage.BILINEAR)
+    return np.asarray(img, dtype=np.uint8)
+
+
+def stamp(n):
+    return Time(sec=1000 + n // 10, nanosec=(n % 10) * 100_000_000)
+
+
+def raw_msg(rgb, n, encoding="rgb8", frame_id="camera"):
+    m = Image()
+    m.header.stamp = stamp(n)
+    m.header.frame_id = frame_id
+    m.height, m.width = rgb.shape[0], rgb.shape[1]
+    m.encoding = encoding
+    m.is_bigendian = 0
+    data = rgb[:, :, ::-1] if encoding == "bgr8" else rgb
+    m.step = m.width * 3
+    m.data = np.ascontiguousarray(data).tobytes()
+    return m
+
+
+def jpeg_msg(rgb, n):
+    buf = io.BytesIO()
+    PILImage.fromarray(rgb).save(buf, "JPEG", quality=92)
+    m = CompressedImage()
+    m.header.stamp = stamp(n)
+    m.header.frame_id = "camera"
+    m.format = "jpeg"
+    m.data = buf.getvalue()
+    return m
+
+
+def ns(t):
+    return t.sec * 1_000_000_000 + t.nanosec
+
+
+class Recorder:
+    """Subscribes to everything the node publishes and keeps it as plain data."""
+
+    def __init__(self, node, detections_topic, debug_topic):
+        self.node = node
+        self.lock = threading.Lock()
+        self.detections = []
+        self.tracked = []
+        self.diagnostics = []
+        self.debug = []
+        self.faces = {}
+        self.subs = [
+            node.create_subscription(Detection2DArray, detections_topic, self.on_detections, RELIABLE),
+            node.create_subscription(IdsList, "/humans/faces/tracked", self.on_tracked, RELIABLE),
+            node.create_subscription(DiagnosticArray, "/diagnostics", self.on_diagnostics, RELIABLE),
+        ]
+        if debug_topic:
+            self.subs.append(node.create_subscription(Image, debug_topic, self.on_debug, RELIABLE))
+
+    def on_detections(self, m):
+        with self.lock:
+            self.detections.append({
+                "stamp_ns": ns(m.header.stamp),
+                "frame_id": m.header.frame_id,
+                "received": time.monotonic(),
+                "detections": [{
+                    "id": d.id,
+                    "stamp_ns": ns(d.header.stamp),
+                    "cx": d.bbox.center.position.x, "cy": d.bbox.center.position.y,
+                    "w": d.bbox.size_x, "h": d.bbox.size_y,
+                    "results": [[r.hypothesis.class_id, r.hypothesis.score] for r in d.results],
+                } for d in m.detections],
+            })
+
+    def on_tracked(self, m):
+        with self.lock:
+            self.tracked.append({"stamp_ns": ns(m.header.stamp), "ids": list(m.ids)})
+            new = [i for i in m.ids if i not in self.faces]
+        for i in new:  # subscribe to each new face's topics (reliable, as libhri does)
+            rec = {"roi": [], "expression": []}
+            self.faces[i] = rec
+            self.subs.append(self.node.create_subscription(
+                NormalizedRegionOfInterest2D, f"/humans/faces/{i}/roi",
+                lambda m, rec=rec: rec["roi"].append([m.xmin, m.ymin, m.xmax, m.ymax, m.c, ns(m.header.stamp)]),
+                RELIABLE))
+            self.subs.append(self.node.create_subscription(
+                Expression, f"/humans/faces/{i}/expression",
+                lambda m, rec=rec: rec["expression"].append(
+                    {"expression": m.expression, "valence": m.valence, "arousal": m.arousal,
+                     "confidence": m.confidence, "stamp_ns": ns(m.header.stamp)}),
+                RELIABLE))
+
+    def on_diagnostics(self, m):
+        with self.lock:
+            self.diagnostics.append([{
+                "level": int.from_bytes(s.level, "little") if isinstance(s.level, bytes) else int(s.level),
+                "name": s.name, "message": s.message, "hardware_id": s.hardware_id,
+                "values": {kv.key: kv.value for kv in s.values},
+            } for s in m.status])
+
+    def on_debug(self, m):
+        with self.lock:
+            self.debug.append({"stamp_ns": ns(m.header.stamp), "width": m.width, "height": m.height,
+                               "encoding": m.encoding, "bytes": len(m.data)})
+
+    def count(self):
+        with self.lock:
+            return len(self.detections)
+
+
+def wait_for(cond, timeout, what):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(0.02)
+    raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
+
+
+def call(node, srv_type, name, request, timeout=5.0):
+    client = node.create_client(srv_type, name)
+    wait_for(client.service_is_ready, 10, f"service {name}")
+    fut = client.call_async(request)
+    wait_for(fut.done, timeout, f"answer of {name}")
+    return fut.result()
+
+
+def pvalue(v):
+    p = ParameterValue()
+    if isinstance(v, bool):
+        p.type, p.bool_value = ParameterType.PARAMETER_BOOL, v
+    elif isinstance(v, int):
+        p.type, p.integer_value = ParameterType.PARAMETER_INTEGER, v
+    elif isinstance(v, float):
+        p.type, p.double_value = ParameterType.PARAMETER_DOUBLE, v
+    else:
+        p.type, p.string_value = ParameterType.PARAMETER_STRING, v
+    return p
+
+
+def set_param(node, node_name, name, value):
+    req = SetParameters.Request(parameters=[Parameter(name=name, value=pvalue(value))])
+    r = call(node, SetParameters, f"{node_name}/set_parameters", req).results[0]
+    return {"name": name, "value": value, "successful": r.successful, "reason": r.reason}
+
+
+def get_params(node, node_name, names):
+    r = call(node, GetParameters, f"{node_name}/get_parameters", GetParameters.Request(names=names))
+    out = {}
+    for n, v in zip(names, r.values):
+        out[n] = {ParameterType.PARAMETER_BOOL: v.bool_value, ParameterType.PARAMETER_INTEGER: v.integer_value,
+                  ParameterType.PARAMETER_DOUBLE: v.double_value, ParameterType.PARAMETER_STRING: v.string_value,
+                  ParameterType.PARAMETER_STRING_ARRAY: list(v.string_array_value)}.get(v.type)
+    return out
+
+
+class Run:
+    def __init__(self, args):
+        self.args = args
+        self.out = Path(args.out)
+        (self.out / "frames").mkdir(parents=True, exist_ok=True)
+        self.result = {"scenario": args.scenario}
+        self.proc = None
+        self.rec = None
+
+    def start_node(self, ros_args):
+        cmd = [self.args.node, "--ros-args", *ros_args]
+        self.result["node_cmd"] = cmd
+        self.stderr = open(self.out / "node.log", "w")
+        self.proc = subprocess.Popen(cmd, stdout=self.stderr, stderr=subprocess.STDOUT, env=node_env())
+
+    def stop_node(self):
+        if self.proc is None:
+            return
+        alive = self.proc.poll() is None
+        self.result["node_alive_at_end"] = alive
+        if alive:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.result["node_exit"] = self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.result["node_exit"] = "killed"
+        else:
+            self.result["node_exit"] = self.proc.returncode
+        self.stderr.close()
+        self.result["node_log"] = (self.out / "node.log").read_text()[-4000:]
+
+    def save_frame(self, name, rgb):
+        PILImage.fromarray(rgb).save(self.out / "frames" / f"{name}.png")
+
+
+def node_env():
+    """The node is a Rust process: it needs the stand-in libraries first on its library path."""
+    env = dict(os.environ)
+    if "MASKED_FER_NODE_LD_LIBRARY_PATH" in env:
+        env["LD_LIBRARY_PATH"] = env["MASKED_FER_NODE_LD_LIBRARY_PATH"]
+    return env
+
+
+def scenario_cameras(run, peer):
+    run.start_node(["-p", "image_topics:=[/cam_a, /cam_b]", "-p", "publish_debug_image:=true",
+                    "-p", "diagnostics.period:=0.5"])
+    cams = {
+        "/cam_a": (peer.create_publisher(Image, "/cam_a", qos_profile_sensor_data), photo("maksssksksss0.jpg", (640, 480)), "rgb8"),
+        "/cam_b": (peer.create_publisher(Image, "/cam_b", qos_profile_sensor_data), photo("maksssksksss6.jpg", (640, 480)), "bgr8"),
+    }
+    rec = Recorder(peer, "/masked_fer/detections", "/masked_fer/debug_image")
+    run.rec = rec
+    for name, (_, rgb, _) in cams.items():
+        run.save_frame(name.strip("/"), rgb)
+    wait_for(lambda: all(p.get_subscription_count() > 0 for p, _, _ in cams.values())
+             and all(s.get_publisher_count() > 0 for s in rec.subs[:3]), 20, "matching with the node")
+    sent = run.result.setdefault("sent", [])
+    n = 0
+    for i in range(12):  # 10 Hz, both cameras
+        for name, (pub, rgb, enc) in cams.items():
+            pub.publish(raw_msg(rgb, n, enc, frame_id=name.strip("/")))
+            sent.append({"camera": name, "stamp_ns": ns(stamp(n))})
+            n += 1
+        time.sleep(0.1)
+    answered = lambda st: any(d["stamp_ns"] == st for d in list(rec.detections))
+    last = [s["stamp_ns"] for s in sent[-2:]]  # the newest frame of each camera is always processed
+    wait_for(lambda: all(answered(st) for st in last), 20, "the newest frame of each camera")
+    # Parameters over the services rclpy's ros2 param uses.
+    listed = call(peer, ListParameters, "/masked_fer/list_parameters", ListParameters.Request()).result.names
+    described = call(peer, DescribeParameters, "/masked_fer/describe_parameters",
+                     DescribeParameters.Request(names=["detector.score_threshold"])).descriptors
+    sets = [
+        set_param(peer, "/masked_fer", "detector.score_threshold", 1.0),
+        set_param(peer, "/masked_fer", "detector.nms_iou", 3.0),
+        set_param(peer, "/masked_fer", "detector.kind", "blazeface"),
+        set_param(peer, "/masked_fer", "classifier.smoothing", "high"),
+    ]
+    got = get_params(peer, "/masked_fer", ["detector.score_threshold", "detector.nms_iou", "image_topics",
+                                            "detector.kind"])
+    before = rec.count()
+    for i in range(5):  # with score_threshold 1.0 no face may survive
+        cams["/cam_a"][0].publish(raw_msg(cams["/cam_a"][1], 100 + i, "rgb8", frame_id="cam_a_strict"))
+        time.sleep(0.1)
+    wait_for(lambda: any(d["stamp_ns"] == ns(stamp(104)) for d in list(rec.detections)), 20,
+             "detections after the threshold change")
+    wait_for(lambda: len(rec.diagnostics) >= 2, 5, "diagnostics")
+    time.sleep(0.6)  # one more diagnostics period, so the last window holds the strict frames
+    run.result.update(parameters_listed=list(listed),
+                      describe=[d.description for d in described], sets=sets, got=got)
+    return rec
+
+
+def scenario_compressed(run, peer):
+    params = run.out / "params.yaml"
+    params.write_text(
+        "fer:\n  ros__parameters:\n    image_topics: [/robot/camera/image]\n"
+        "    input_transport: compressed\n    classifier:\n      smoothing: 0.0\n"
+        "    diagnostics:\n      period: 0.5\n")
+    run.start_node(["--params-file", str(params), "-r", "__node:=fer", "-r", "__ns:=/robot",
+                    "-r", "~/detections:=/robot/faces"])
+    rgb = photo("maksssksksss4.jpg", (640, 480))
+    run.save_frame("robot_camera_image", rgb)
+    pub = peer.create_publisher(CompressedImage, "/robot/camera/image/compressed", qos_profile_sensor_data)
+    rec = Recorder(peer, "/robot/faces", None)
+    run.rec = rec
+    wait_for(lambda: pub.get_subscription_count() > 0 and rec.subs[0].get_publisher_count() > 0, 20,
+             "matching with the node")
+    sent = run.result.setdefault("sent", [])
+    for n in range(10):
+        m = jpeg_msg(rgb, n)
+        pub.publish(m)
+        sent.append({"camera": "/robot/camera/image", "stamp_ns": ns(stamp(n))})
+        time.sleep(0.1)
+    (run.out / "frames" / "robot_camera_image.jpg").write_bytes(bytes(jpeg_msg(rgb, 0).data))
+    wait_for(lambda: any(d["stamp_ns"] == sent[-1]["stamp_ns"] for d in list(rec.detections)), 20,
+             "the newest frame")
+    got = get_params(peer, "/robot/fer", ["input_transport", "classifier.smoothing", "image_topics"])
+    wait_for(lambda: len(rec.diagnostics) >= 1, 5, "diagnostics")
+    run.result.update(got=got)
+    return rec
+
+
+def scenario_bad_input(run, peer):
+    run.start_node(["-p", "image_topics:=[/cam]", "-p", "diagnostics.period:=0.5"])
+    pub = peer.create_publisher(Image, "/cam", QoSProfile(depth=50, reliability=ReliabilityPolicy.BEST_EFFORT))
+    cpub = peer.create_publisher(CompressedImage, "/cam/compressed", qos_profile_sensor_data)
+    rec = Recorder(peer, "/masked_fer/detections", None)
+    run.rec = rec
+    wait_for(lambda: pub.get_subscription_count() > 0 and rec.subs[0].get_publisher_count() > 0, 20,
+             "matching with the node")
+    good = photo("maksssksksss0.jpg", (640, 480))
+    small = photo("maksssksksss0.jpg", (320, 240))
+    run.save_frame("cam", good)
+    run.save_frame("cam_small", small)
+    bad = []
+    m = raw_msg(good, 0); m.encoding = "rgb16_unknown"; bad.append(("unknown encoding", m))
+    m = raw_msg(good, 0); m.data = m.data[: len(m.data) // 2]; bad.append(("short data", m))
+    m = raw_msg(good, 0); m.width, m.height, m.step, m.data = 0, 0, 0, b""; bad.append(("zero size", m))
+    m = raw_msg(good, 0); m.step = 10; bad.append(("step too small", m))
+    m = raw_msg(good, 0); m.encoding = "yuv422"; m.width = 639; m.step = 639 * 2
+    m.data = m.data[: 639 * 2 * 480]; bad.append(("odd-width yuv", m))
+    sent = run.result.setdefault("sent", [])
+    n = 0
+
+    def send(msg, kind):
+        nonlocal n
+        msg.header.stamp = stamp(n)
+        pub.publish(msg)
+        sent.append({"kind": kind, "stamp_ns": ns(stamp(n))})
+        n += 1
+        time.sleep(0.1)
+
+    for kind, msg in bad:
+        send(raw_msg(good, 0), "good")
+        send(msg, kind)
+        send(msg, kind)  # the same reason again: counted, logged once
+    send(raw_msg(good, 0), "good")
+    for _ in range(3):
+        send(raw_msg(small, 0), "good_small")  # resolution change mid-stream
+    wait_for(lambda: any(d["stamp_ns"] == sent[-1]["stamp_ns"] for d in list(rec.detections)), 20,
+             "the newest frame")
+    # A burst at many times the processing rate: the node keeps only the newest frames.
+    burst_start = n
+    for _ in range(40):
+        m = raw_msg(good, n)
+        pub.publish(m)
+        sent.append({"kind": "burst", "stamp_ns": ns(stamp(n))})
+        n += 1
+        time.sleep(0.004)
+    last_stamp = ns(stamp(n - 1))
+    wait_for(lambda: any(d["stamp_ns"] == last_stamp for d in list(rec.detections)), 15,
+             "the last frame of the burst")
+    time.sleep(1.2)  # two diagnostics periods after the burst
+    run.result.update(burst_first_stamp_ns=ns(stamp(burst_start)), last_stamp_ns=last_stamp)
+    return rec
+
+
+def scenario_qos_mismatch(run, peer):
+    run.start_node(["-p", "image_topics:=[/cam]", "-p", "qos.reliability:=reliable",
+                    "-p", "diagnostics.period:=0.5"])
+    pub = peer.create_publisher(Image, "/cam", qos_profile_sensor_data)  # best effort
+    rec = Recorder(peer, "/masked_fer/detections", None)
+    run.rec = rec
+    wait_for(lambda: rec.subs[0].get_publisher_count() > 0 and rec.subs[2].get_publisher_count() > 0, 20,
+             "the node's publishers")
+    rgb = photo("maksssksksss0.jpg", (320, 240))
+    deadline = time.monotonic() + 1.5
+    n = 0
+    while time.monotonic() < deadline:
+        pub.publish(raw_msg(rgb, n))
+        n += 1
+        time.sleep(0.05)
+    wait_for(lambda: len(rec.diagnostics) >= 2, 5, "diagnostics")
+    run.result.update(sent=[{"stamp_ns": ns(stamp(i))} for i in range(n)], matched_subscriptions=pub.get_subscription_count())
+    return rec
+
+
+SCENARIOS = {"cameras": scenario_cameras, "compressed": scenario_compressed,
+             "bad_input": scenario_bad_input, "qos_mismatch": scenario_qos_mismatch}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--node", required=True, help="path of the masked_fer_node binary")
+    ap.add_argument("--scenario", required=True, choices=sorted(SCENARIOS))
+    ap.add_argument("--out", required=True, help="directory for result.json and frames/")
+    args = ap.parse_args()
+    rclpy.init()
+    peer = rclpy.create_node("masked_fer_test_peer")
+    ex = SingleThreadedExecutor()
+    ex.add_node(peer)
+    spinner = threading.Thread(target=ex.spin, daemon=True)
+    spinner.start()
+    run = Run(args)
+    try:
+        SCENARIOS[args.scenario](run, peer)
+    except Exception as e:  # reported in result.json; the Rust test shows it
+        run.result["error"] = f"{type(e).__name__}: {e}"
+    finally:
+        run.stop_node()
+        rec = run.rec
+        if rec is not None:
+            with rec.lock:
+                run.result.update(detections=rec.detections, tracked=rec.tracked,
+                                  diagnostics=rec.diagnostics, debug=rec.debug, faces=rec.faces)
+        (run.out / "result.json").write_text(json.dumps(run.result, indent=1))
+    # rclpy's teardown with the spinning thread still running can abort; the results are written.
+    sys.stdout.flush()
+    os._exit(0 if "error" not in run.result else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,469 @@
+//! The ROS 2 node end to end over real ROS 2 (Fast DDS): `test/peers/ros_peer.py` (rclpy from
+//! the pip wheels) runs cameras, consumers and a parameter client against the real
+//! `masked_fer_node` binary inside a private network namespace (`unshare -rn`, loopback only),
+//! and records what the node published; the assertions are here. Needs the environment of
+//! `scripts/setup_ros_env.sh` (`make test` sources it).
+//!
+//! Best-effort 640x480 frames can be lost by the transport even on loopback (facts.md), and a
+//! busy machine makes the node skip superseded frames: counts allow for both, contents are
+//! checked exactly. Run one test at a time (`--test-threads=1`, as `make test` does).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use masked_fer::config::PipelineConfig;
+use masked_fer::pipeline::{FrameResult, Pipeline};
+use masked_fer::ros::params::SPECS;
+use masked_fer::runtime::init_runtime;
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: source third_party/ros/env.sh (scripts/setup_ros_env.sh) first, as `make test` does")
+    })
+}
+
+/// Run `command` inside a new network namespace with only loopback up.
+fn isolated(command: &[&str], out: &Path) -> Output {
+    Command::new("unshare")
+        .args([
+            "-rn",
+            "--",
+            "sh",
+            "-c",
+            "ip link set lo up && exec \"$@\"",
+            "sh",
+        ])
+        .args(command)
+        .env("ROS_LOG_DIR", out.join("ros_log"))
+        .output()
+        .expect("unshare runs")
+}
+
+fn scenario(name: &str) -> (Value, tempfile::TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    let python = format!("{}/bin/python", env("MASKED_FER_ROS_VENV"));
+    let peer = Path::new(env!("CARGO_MANIFEST_DIR")).join("test/peers/ros_peer.py");
+    let o = out.path().to_str().unwrap();
+    let output = Command::new("unshare")
+        .args([
+            "-rn",
+            "--",
+            "sh",
+            "-c",
+            "ip link set lo up && exec \"$@\"",
+            "sh",
+        ])
+        .args([python.as_str(), peer.to_str().unwrap()])
+        .args([
+            "--node",
+            env!("CARGO_BIN_EXE_masked_fer_node"),
+            "--scenario",
+            name,
+        ])
+        .args(["--out", o])
+        // Python must not load the Rust-only stand-in libraries; the node needs them.
+        .env("LD_LIBRARY_PATH", env("MASKED_FER_PY_LD_LIBRARY_PATH"))
+        .env(
+            "MASKED_FER_NODE_LD_LIBRARY_PATH",
+            env("MASKED_FER_NODE_LD_LIBRARY_PATH"),
+        )
+        .env("ROS_LOG_DIR", out.path().join("ros_log"))
+        .output()
+        .expect("the rclpy peer runs");
+    let result: Value = std::fs::read_to_string(out.path().join("result.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "peer wrote no result: {}\n{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+    assert!(
+        result.get("error").is_none() && output.status.success(),
+        "scenario {name} failed: {}\nnode log:\n{}\npeer stderr:\n{}",
+        result["error"],
+        result["node_log"].as_str().unwrap_or(""),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(result["node_alive_at_end"], true, "{}", result["node_log"]);
+    assert_eq!(result["node_exit"], 0, "SIGINT ends the node cleanly");
+    (result, out)
+}
+
+fn arr(v: &Value) -> &Vec<Value> {
+    v.as_array().expect("array")
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().expect("number")
+}
+
+/// Detection arrays received, by header stamp.
+fn by_stamp(r: &Value) -> BTreeMap<u64, &Value> {
+    arr(&r["detections"])
+        .iter()
+        .map(|d| (d["stamp_ns"].as_u64().unwrap(), d))
+        .collect()
+}
+
+fn reference(frame: &Path) -> FrameResult {
+    init_runtime(None).expect("ONNX Runtime (make setup)");
+    let mut p = Pipeline::new(PipelineConfig::default()).unwrap();
+    let bytes = std::fs::read(frame).unwrap();
+    let format = if frame.extension().is_some_and(|e| e == "png") {
+        "png"
+    } else {
+        "jpeg"
+    };
+    p.process_compressed(format, &bytes).unwrap()
+}
+
+/// The node's detections of a frame equal the library's on the same pixels: boxes to 0.01 px,
+/// the best expression, hypotheses sorted and summing to 1.
+fn assert_same_faces(msg: &Value, expected: &FrameResult, labels: &[String]) {
+    let got = arr(&msg["detections"]);
+    assert_eq!(got.len(), expected.faces.len(), "{msg}");
+    assert!(!got.is_empty(), "the test photos hold faces");
+    for (d, e) in got.iter().zip(&expected.faces) {
+        let (cx, cy) = e.bbox.center();
+        for (a, b) in [
+            (f(&d["cx"]), cx),
+            (f(&d["cy"]), cy),
+            (f(&d["w"]), e.bbox.width()),
+            (f(&d["h"]), e.bbox.height()),
+        ] {
+            assert!((a - f64::from(b)).abs() < 0.01, "{d} vs {:?}", e.bbox);
+        }
+        let results = arr(&d["results"]);
+        assert_eq!(results.len(), labels.len());
+        assert_eq!(results[0][0], e.expression.as_str(), "{d}");
+        let scores: Vec<f64> = results.iter().map(|r| f(&r[1])).collect();
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first: {d}");
+        assert!((scores.iter().sum::<f64>() - 1.0).abs() < 1e-3);
+        assert_eq!(
+            d["stamp_ns"], msg["stamp_ns"],
+            "each Detection2D carries the image header"
+        );
+    }
+}
+
+fn statuses(r: &Value) -> &Vec<Value> {
+    arr(arr(&r["diagnostics"]).last().expect("diagnostics received"))
+}
+
+fn status<'a>(r: &'a Value, name: &str) -> &'a Value {
+    statuses(r)
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no status {name}: {}", r["diagnostics"]))
+}
+
+#[test]
+fn two_raw_cameras_hri_debug_image_diagnostics_and_parameters() {
+    let (r, out) = scenario("cameras");
+    let got = by_stamp(&r);
+    let sent = arr(&r["sent"]);
+    assert!(
+        got.len() * 2 >= sent.len(),
+        "{} of {} frames answered",
+        got.len(),
+        sent.len()
+    );
+    let frames = out.path().join("frames");
+    let labels: Vec<String> = [
+        "angry", "disgust", "fear", "happy", "neutral", "sad", "surprise",
+    ]
+    .map(String::from)
+    .to_vec();
+    for (camera, prefix) in [("/cam_a", "c0f"), ("/cam_b", "c1f")] {
+        let expected = reference(&frames.join(format!("{}.png", &camera[1..])));
+        let mut ids = BTreeSet::new();
+        for s in sent.iter().filter(|s| s["camera"] == camera) {
+            let Some(msg) = got.get(&s["stamp_ns"].as_u64().unwrap()) else {
+                continue;
+            };
+            assert_eq!(
+                msg["frame_id"],
+                &camera[1..],
+                "header copied from the image"
+            );
+            assert_same_faces(msg, &expected, &labels);
+            for d in arr(&msg["detections"]) {
+                ids.insert(d["id"].as_str().unwrap().to_string());
+            }
+        }
+        // Still faces keep their ids; ids are per camera.
+        assert_eq!(ids.len(), expected.faces.len(), "{camera}: {ids:?}");
+        assert!(ids.iter().all(|i| i.starts_with(prefix)), "{ids:?}");
+    }
+
+    // ROS4HRI: tracked ids of both cameras, each face's roi and expression.
+    let tracked: BTreeSet<String> = arr(&r["tracked"])
+        .iter()
+        .flat_map(|t| {
+            arr(&t["ids"])
+                .iter()
+                .map(|i| i.as_str().unwrap().to_string())
+        })
+        .collect();
+    assert!(
+        tracked.iter().any(|i| i.starts_with("c0f"))
+            && tracked.iter().any(|i| i.starts_with("c1f"))
+    );
+    let words = [
+        "angry",
+        "disgusted",
+        "scared",
+        "happy",
+        "neutral",
+        "sad",
+        "surprised",
+    ];
+    let mut heard = 0;
+    for (id, face) in r["faces"].as_object().unwrap() {
+        assert!(tracked.contains(id));
+        for roi in arr(&face["roi"]) {
+            let v: Vec<f64> = arr(roi).iter().map(f).collect();
+            assert!(v[..5].iter().all(|x| (0.0..=1.0).contains(x)), "{roi}");
+            assert!(v[0] < v[2] && v[1] < v[3], "{roi}");
+        }
+        for e in arr(&face["expression"]) {
+            heard += 1;
+            assert!(words.contains(&e["expression"].as_str().unwrap()), "{e}");
+            for k in ["valence", "arousal"] {
+                assert!((-1.0..=1.0).contains(&f(&e[k])), "{e}");
+            }
+            assert!((0.0..=1.0).contains(&f(&e["confidence"])));
+        }
+    }
+    assert!(
+        heard > 0,
+        "per-face expressions were published: {}",
+        r["faces"]
+    );
+
+    // Debug image: the frame, rgb8, boxes drawn.
+    let debug = arr(&r["debug"]);
+    assert!(!debug.is_empty());
+    assert!(debug
+        .iter()
+        .all(|d| d["encoding"] == "rgb8" && d["width"] == 640 && d["bytes"] == 640 * 480 * 3));
+
+    // Diagnostics: per camera and for the pipeline, diagnostic_updater style.
+    let names: Vec<&str> = statuses(&r)
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "masked_fer: input /cam_a",
+            "masked_fer: input /cam_b",
+            "masked_fer: pipeline"
+        ]
+    );
+    let pipeline = status(&r, "masked_fer: pipeline");
+    assert_eq!(pipeline["values"]["ONNX Runtime"], "1.31.1");
+    assert!(pipeline["values"]["Classifier model"]
+        .as_str()
+        .unwrap()
+        .ends_with("slim_rgc_masked_fer.onnx"));
+    let processed: u64 = pipeline["values"]["Frames processed"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(processed as usize >= got.len() - 1);
+    assert!(arr(&r["diagnostics"]).iter().any(|d| arr(d)
+        .iter()
+        .any(|s| s["name"] == "masked_fer: input /cam_a" && s["level"] == 0)));
+
+    // Parameters: every one declared with a description; a live change applies at once; bad
+    // values and start-up-only parameters are refused with a reason.
+    let listed: BTreeSet<&str> = arr(&r["parameters_listed"])
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for s in SPECS {
+        assert!(listed.contains(s.name), "{} not listed", s.name);
+    }
+    assert!(r["describe"][0].as_str().unwrap().contains("0..1"));
+    let sets = arr(&r["sets"]);
+    assert_eq!(sets[0]["successful"], true);
+    for (i, why) in [
+        (1, "outside [0, 1]"),
+        (2, "start-up only"),
+        (3, "expected a number"),
+    ] {
+        assert_eq!(sets[i]["successful"], false);
+        assert!(
+            sets[i]["reason"].as_str().unwrap().contains(why),
+            "{}",
+            sets[i]
+        );
+    }
+    assert_eq!(r["got"]["detector.score_threshold"], 1.0);
+    assert!((f(&r["got"]["detector.nms_iou"]) - 0.4).abs() < 1e-6);
+    assert_eq!(r["got"]["detector.kind"], "retinaface");
+    assert_eq!(
+        r["got"]["image_topics"],
+        serde_json::json!(["/cam_a", "/cam_b"])
+    );
+    let strict: Vec<&Value> = arr(&r["detections"])
+        .iter()
+        .filter(|d| d["frame_id"] == "cam_a_strict")
+        .collect();
+    assert!(!strict.is_empty());
+    assert!(
+        strict.iter().all(|d| arr(&d["detections"]).is_empty()),
+        "score_threshold 1.0 keeps no face"
+    );
+}
+
+#[test]
+fn compressed_input_params_file_and_remaps() {
+    let (r, out) = scenario("compressed");
+    let got = by_stamp(&r);
+    let sent = arr(&r["sent"]);
+    assert!(
+        got.len() * 2 >= sent.len(),
+        "{} of {}",
+        got.len(),
+        sent.len()
+    );
+    let labels: Vec<String> = [
+        "angry", "disgust", "fear", "happy", "neutral", "sad", "surprise",
+    ]
+    .map(String::from)
+    .to_vec();
+    // The JPEG the camera sent, decoded by the library: the node's answer matches exactly.
+    let expected = reference(&out.path().join("frames/robot_camera_image.jpg"));
+    for msg in got.values() {
+        assert_same_faces(msg, &expected, &labels);
+        assert!(arr(&msg["detections"])
+            .iter()
+            .all(|d| d["id"].as_str().unwrap().starts_with('f')));
+    }
+    // Settings from the params file reached the renamed node; remapped topics carried output.
+    assert_eq!(r["got"]["input_transport"], "compressed");
+    assert_eq!(r["got"]["classifier.smoothing"], 0.0);
+    assert_eq!(
+        r["got"]["image_topics"],
+        serde_json::json!(["/robot/camera/image"])
+    );
+    assert!(statuses(&r)
+        .iter()
+        .all(|s| s["name"].as_str().unwrap().starts_with("fer: ")));
+}
+
+#[test]
+fn malformed_frames_resolution_change_and_bursts_keep_the_node_running() {
+    let (r, _out) = scenario("bad_input");
+    let got = by_stamp(&r);
+    let sent = arr(&r["sent"]);
+    let mut rejected_answers = 0;
+    let mut kinds_answered = BTreeSet::new();
+    for s in sent {
+        let Some(msg) = got.get(&s["stamp_ns"].as_u64().unwrap()) else {
+            continue;
+        };
+        let n = arr(&msg["detections"]).len();
+        match s["kind"].as_str().unwrap() {
+            "good" | "good_small" | "burst" => assert!(n > 0, "{s}: {msg}"),
+            kind => {
+                assert_eq!(
+                    n, 0,
+                    "a rejected frame is answered with an empty array: {s}"
+                );
+                rejected_answers += 1;
+                kinds_answered.insert(kind.to_string());
+            }
+        }
+    }
+    assert_eq!(
+        kinds_answered.len(),
+        5,
+        "every kind of bad frame was answered: {kinds_answered:?}"
+    );
+    assert!(
+        got.contains_key(&r["last_stamp_ns"].as_u64().unwrap()),
+        "the newest frame of a burst is processed"
+    );
+    let input = status(&r, "masked_fer: input /cam");
+    let v = &input["values"];
+    let count = |k: &str| v[k].as_str().unwrap().parse::<u64>().unwrap();
+    assert_eq!(count("Frames rejected"), rejected_answers);
+    assert!(
+        count("Frames dropped (superseded)") > 0,
+        "the burst superseded frames: {v}"
+    );
+    assert!(count("Resolution changes") >= 1, "{v}");
+    let pipeline = status(&r, "masked_fer: pipeline");
+    assert!(pipeline["values"]["Last rejection"]
+        .as_str()
+        .unwrap()
+        .starts_with("/cam: "));
+    // Each reason is logged once, not once per frame.
+    let log = r["node_log"].as_str().unwrap();
+    assert_eq!(
+        log.matches("unknown or unsupported encoding").count(),
+        1,
+        "{log}"
+    );
+    assert_eq!(log.matches("needs an even width").count(), 1, "{log}");
+}
+
+#[test]
+fn qos_mismatch_is_visible_in_diagnostics() {
+    // The node asks for reliable images; a best-effort camera cannot match (DDS rule): no
+    // frames arrive, and /diagnostics says so instead of staying silent.
+    let (r, _out) = scenario("qos_mismatch");
+    assert_eq!(r["matched_subscriptions"], 0);
+    assert!(arr(&r["detections"]).is_empty());
+    let input = status(&r, "masked_fer: input /cam");
+    assert_eq!(input["level"], 2, "{input}");
+    assert!(input["message"].as_str().unwrap().starts_with("no frames"));
+    assert_eq!(
+        status(&r, "masked_fer: pipeline")["level"],
+        3,
+        "STALE: nothing processed"
+    );
+}
+
+fn start_up_failure(args: &[&str]) -> String {
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = vec![env!("CARGO_BIN_EXE_masked_fer_node"), "--ros-args"];
+    cmd.extend(args);
+    let o = isolated(&cmd, out.path());
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    err
+}
+
+#[test]
+fn bad_parameters_and_missing_models_stop_start_up_with_one_line() {
+    let e = start_up_failure(&["-p", "detector.score_threshold:=1.5"]);
+    assert!(
+        e.contains("detector.score_threshold") && e.contains("outside"),
+        "{e}"
+    );
+    let e = start_up_failure(&["-p", "input_transport:=h264"]);
+    assert!(e.contains("input_transport"), "{e}");
+    let e = start_up_failure(&["-p", "classifier.model:=/nonexistent/model.onnx"]);
+    assert!(e.contains("/nonexistent/model.onnx"), "{e}");
+    let e = start_up_failure(&["-p", "image_topics:=[]"]);
+    assert!(e.contains("image_topics"), "{e}");
+    let help = Command::new(env!("CARGO_BIN_EXE_masked_fer_node"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(help.status.success());
+    assert!(SPECS.iter().all(|s| text.contains(s.name)));
+}
