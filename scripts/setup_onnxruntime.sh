@@ -39,6 +39,5 @@ with zipfile.ZipFile(wheel) as zf:
     for member in (f"onnxruntime/capi/libonnxruntime.so.{ver}", "onnxruntime/capi/libonnxruntime_providers_shared.so"):
         (dest / pathlib.Path(member).name).write_bytes(zf.read(member))
 PY
-ln -sf "libonnxruntime.so.${ORT_VERSION}" "$dest/libonnxruntime.so"
 echo "$WHEEL_SHA256  $WHEEL" > "$dest/.sha256-ok"
 echo "ONNX Runtime ${ORT_VERSION}: $lib"

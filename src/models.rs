@@ -7,6 +7,26 @@ use std::path::{Path, PathBuf};
 /// The default expression model.
 pub const DEFAULT_CLASSIFIER: &str = "slim_rgc_masked_fer.onnx";
 
+/// `share/masked_fer/<sub>` of an installed package: for each `AMENT_PREFIX_PATH` entry, then
+/// relative to the running executable (`<prefix>/lib/masked_fer/<bin>`), in that order.
+pub fn installed_dirs(sub: &str) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(prefixes) = std::env::var_os("AMENT_PREFIX_PATH") {
+        dirs.extend(
+            std::env::split_paths(&prefixes)
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(|p| p.join("share/masked_fer").join(sub)),
+        );
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        // install/masked_fer/lib/masked_fer/<bin> -> install/masked_fer/share/masked_fer/<sub>
+        if let Some(prefix) = exe.parent().and_then(Path::parent).and_then(Path::parent) {
+            dirs.push(prefix.join("share/masked_fer").join(sub));
+        }
+    }
+    dirs
+}
+
 /// Candidate model directories, most specific first.
 pub fn search_dirs(explicit: &Path) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
@@ -17,15 +37,7 @@ pub fn search_dirs(explicit: &Path) -> Vec<PathBuf> {
     if let Some(d) = std::env::var_os("MASKED_FER_MODELS") {
         dirs.push(PathBuf::from(d));
     }
-    if let Some(prefixes) = std::env::var_os("AMENT_PREFIX_PATH") {
-        dirs.extend(std::env::split_paths(&prefixes).map(|p| p.join("share/masked_fer/models")));
-    }
-    if let Ok(exe) = std::env::current_exe() {
-        // install/masked_fer/lib/masked_fer/<bin> -> install/masked_fer/share/masked_fer/models
-        if let Some(prefix) = exe.parent().and_then(Path::parent).and_then(Path::parent) {
-            dirs.push(prefix.join("share/masked_fer/models"));
-        }
-    }
+    dirs.extend(installed_dirs("models"));
     dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
     dirs
 }

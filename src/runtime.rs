@@ -35,15 +35,22 @@ pub enum ModelError {
 static RUNTIME: OnceLock<Result<PathBuf, ModelError>> = OnceLock::new();
 static ENVIRONMENT: OnceLock<ort::environment::Environment> = OnceLock::new();
 
-/// Where the library is looked for when no path is given: `ORT_DYLIB_PATH`, then this source
-/// tree's `third_party/` copy.
+/// Where the library is looked for when no path is given: `ORT_DYLIB_PATH`, then the copy an
+/// installed package carries (`share/masked_fer/onnxruntime/`, see [`crate::models::installed_dirs`]),
+/// then this source tree's `third_party/` copy.
 pub fn default_runtime_path() -> PathBuf {
-    std::env::var_os("ORT_DYLIB_PATH")
-        .map(PathBuf::from)
+    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
+        return PathBuf::from(p);
+    }
+    let file = format!("libonnxruntime.so.{ORT_VERSION}");
+    crate::models::installed_dirs("onnxruntime")
+        .into_iter()
+        .map(|d| d.join(&file))
+        .find(|p| p.is_file())
         .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
-                "third_party/onnxruntime/libonnxruntime.so.{ORT_VERSION}"
-            ))
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("third_party/onnxruntime")
+                .join(&file)
         })
 }
 

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""End-to-end latency of masked_fer_node over real ROS 2: an rclpy camera publishes 640x480 rgb8
+frames at 30 Hz (best effort, as cameras do), an rclpy consumer receives ~/detections, and the
+latency of each frame is (detections received - image published), both taken in this process.
+Also reports the share of frames answered and the node's CPU use (/proc/<pid>/stat).
+
+Run inside a private network namespace (`make bench-node` does):
+  python test/peers/node_latency.py --node target/release/masked_fer_node [--frames 300]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import Image
+from vision_msgs.msg import Detection2DArray
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ros_peer import RELIABLE, node_env, ns, photo, raw_msg, stamp, wait_for  # noqa: E402
+
+CASES = [("1 face", "maksssksksss4.jpg"), ("3 faces", "maksssksksss99.jpg")]
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pct(v, q):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(round(q * (len(v) - 1))))] if v else float("nan")
+
+
+def run_case(peer, node_bin, label, photo_name, frames, rate):
+    proc = subprocess.Popen([node_bin, "--ros-args", "-p", "image_topics:=[/camera/image_raw]"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=node_env())
+    pub = peer.create_publisher(Image, "/camera/image_raw", qos_profile_sensor_data)
+    received = {}
+    sub = peer.create_subscription(
+        Detection2DArray, "/masked_fer/detections",
+        lambda m: received.setdefault(ns(m.header.stamp), (time.monotonic(), len(m.detections))), RELIABLE)
+    try:
+        wait_for(lambda: pub.get_subscription_count() > 0 and sub.get_publisher_count() > 0, 20, "matching")
+        rgb = photo(photo_name, (640, 480))
+        for n in range(10):  # warm-up: first inferences allocate
+            pub.publish(raw_msg(rgb, 100_000 + n))
+            time.sleep(1 / rate)
+        wait_for(lambda: len(received) > 0, 10, "the first detections")
+        time.sleep(0.5)
+        received.clear()
+        sent = {}
+        cpu0, t0 = cpu_seconds(proc.pid), time.monotonic()
+        for n in range(frames):
+            due = t0 + n / rate
+            time.sleep(max(0.0, due - time.monotonic()))
+            m = raw_msg(rgb, n)
+            sent[ns(stamp(n))] = time.monotonic()
+            pub.publish(m)
+        time.sleep(0.5)
+        cpu1, t1 = cpu_seconds(proc.pid), time.monotonic()
+        lat = [(received[k][0] - t) * 1e3 for k, t in sent.items() if k in received]
+        faces = sorted(v[1] for v in received.values())
+        return {
+            "case": label, "photo": photo_name, "frames_sent": frames, "rate_hz": rate,
+            "answered": len(lat), "faces_per_frame": faces[len(faces) // 2] if faces else 0,
+            "latency_ms_p50": pct(lat, 0.5), "latency_ms_p99": pct(lat, 0.99), "latency_ms_max": max(lat, default=float("nan")),
+            "node_cpu_percent": 100 * (cpu1 - cpu0) / (t1 - t0),
+        }
+    finally:
+        proc.send_signal(2)
+        proc.wait(timeout=10)
+        peer.destroy_publisher(pub)
+        peer.destroy_subscription(sub)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--node", required=True)
+    ap.add_argument("--frames", type=int, default=300)
+    ap.add_argument("--rate", type=float, default=30.0)
+    ap.add_argument("--json", help="also write the results here")
+    args = ap.parse_args()
+    rclpy.init()
+    peer = rclpy.create_node("masked_fer_latency_peer")
+    ex = SingleThreadedExecutor()
+    ex.add_node(peer)
+    threading.Thread(target=ex.spin, daemon=True).start()
+    rows = [run_case(peer, args.node, label, name, args.frames, args.rate) for label, name in CASES]
+    print(f"| 640x480 rgb8 at {args.rate:g} Hz | faces/frame | answered | latency p50 | p99 | max | node CPU |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['case']} ({r['photo']}) | {r['faces_per_frame']} | {r['answered']}/{r['frames_sent']} | "
+              f"{r['latency_ms_p50']:.1f} ms | {r['latency_ms_p99']:.1f} ms | {r['latency_ms_max']:.1f} ms | "
+              f"{r['node_cpu_percent']:.0f}% |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
