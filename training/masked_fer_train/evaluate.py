@@ -24,8 +24,35 @@ def predict(net, images: np.ndarray, mean: float, std: float, batch: int = 512) 
     return np.concatenate(out)
 
 
+def predict_onnx(path, images: np.ndarray, labels: list, batch: int = 512) -> np.ndarray:
+    """Probabilities in `labels` order from an ONNX model with masked_fer's metadata contract
+    (input size, colour, mean/std, label order, logits or probabilities): the way the Rust
+    classifier feeds it, applied to the 48x48 validation faces."""
+    import onnx
+    import onnxruntime as ort
+    meta = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+    h, w = (int(v) for v in meta["input_size"].split("x"))
+    mean, std = float(meta["mean"].split(",")[0]), float(meta["std"].split(",")[0])
+    order = [meta["labels"].split(",").index(lab) for lab in labels]
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    out = []
+    for s in range(0, len(images), batch):
+        x = torch.from_numpy(images[s:s + batch]).float()[:, None] / 255.0
+        x = torch.nn.functional.interpolate(x, size=(h, w), mode="bilinear", align_corners=False)
+        if meta["color"] == "rgb":
+            x = x.repeat(1, 3, 1, 1)
+        y = sess.run(None, {"input": ((x - mean) / std).numpy()})[0]
+        if meta.get("outputs", "logits") == "logits":
+            y = torch.softmax(torch.from_numpy(y), 1).numpy()
+        out.append(y[:, order])
+    return np.concatenate(out)
+
+
 def evaluate(net, vset: dict, mean: float, std: float) -> dict:
-    probs = predict(net, vset["images"], mean, std)
+    return score(predict(net, vset["images"], mean, std), vset)
+
+
+def score(probs: np.ndarray, vset: dict) -> dict:
     pred = probs.argmax(1)
     ok = vset["ferplus"] >= 0
     return {"accuracy": float((pred == vset["label"]).mean()),

@@ -3,7 +3,10 @@ duplicate training images), masked (fixed seed) and clean: accuracy against the 
 and against the FER+ majority vote, per-class recall, confusion-matrix PNGs, parameters, MACs.
 
   python -m masked_fer_train.report --run slim_rgc_improved
-writes training/results/<run>/{metrics.json, confusion_masked.png, confusion_clean.png}.
+  python -m masked_fer_train.report --onnx ../.cache/peers/fer_mini_xception.onnx --name fer_mini_xception
+writes training/results/<run or name>/{metrics.json, confusion_masked.png, confusion_clean.png}.
+--onnx evaluates any ONNX file with the model contract (an outside model such as the `fer`
+package's, see scripts/build_fer_peer.sh) exactly as the Rust side would feed it.
 """
 import argparse
 import json
@@ -17,7 +20,7 @@ import torch  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from . import model as M  # noqa: E402
-from .evaluate import evaluate, val_sets  # noqa: E402
+from .evaluate import evaluate, predict_onnx, score, val_sets  # noqa: E402
 from .fer_data import load_cache  # noqa: E402
 from .masked_set import build_masked  # noqa: E402
 from .paths import LABELS, RUNS_DIR, TRAINING_DIR  # noqa: E402
@@ -49,29 +52,45 @@ def plot(cm: np.ndarray, title: str, path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--run", required=True)
+    ap.add_argument("--run", help="a training run (runs/<run>/)")
     ap.add_argument("--checkpoint", default="best.pt")
+    ap.add_argument("--onnx", help="evaluate this ONNX model instead of a run")
+    ap.add_argument("--name", help="results name for --onnx")
     args = ap.parse_args()
-    ck = torch.load(RUNS_DIR / args.run / args.checkpoint, weights_only=False, map_location="cpu")
-    net = M.build(ck["arch"])
-    net.load_state_dict(ck["model"])
-    net.eval()
-    with FlopCounterMode(display=False) as fc:
-        net(torch.zeros(1, 1, 48, 48))
+    if bool(args.run) == bool(args.onnx) or (args.onnx and not args.name):
+        ap.error("give --run RUN, or --onnx FILE --name NAME")
     data = load_cache()
-    out = TRAINING_DIR / "results" / args.run
+    if args.run:
+        ck = torch.load(RUNS_DIR / args.run / args.checkpoint, weights_only=False, map_location="cpu")
+        net = M.build(ck["arch"])
+        net.load_state_dict(ck["model"])
+        net.eval()
+        with FlopCounterMode(display=False) as fc:
+            net(torch.zeros(1, 1, 48, 48))
+        name = args.run
+        metrics = {"run": name, "arch": ck["arch"], "epoch": ck["epoch"], "parameters": M.count_params(net),
+                   "macs_48x48": fc.get_total_flops() // 2}
+        run = lambda vset: evaluate(net, vset, ck["mean"], ck["std"])  # noqa: E731
+        title = f"{name} ({ck['arch']})"
+    else:
+        import onnx
+        proto = onnx.load(args.onnx)
+        name = args.name
+        metrics = {"onnx": str(args.onnx), "parameters": int(sum(np.prod(t.dims) for t in proto.graph.initializer)),
+                   "metadata": {p.key: p.value for p in proto.metadata_props}}
+        run = lambda vset: score(predict_onnx(args.onnx, vset["images"], LABELS), vset)  # noqa: E731
+        title = name
+    out = TRAINING_DIR / "results" / name
     out.mkdir(parents=True, exist_ok=True)
-    metrics = {"run": args.run, "arch": ck["arch"], "epoch": ck["epoch"], "parameters": M.count_params(net),
-               "macs_48x48": fc.get_total_flops() // 2, "validation_images": 0}
-    for name, vset in val_sets(data, build_masked()).items():
-        r = evaluate(net, vset, ck["mean"], ck["std"])
+    for vname, vset in val_sets(data, build_masked()).items():
+        r = run(vset)
         cm = confusion(vset["label"], r["pred"])
         metrics["validation_images"] = int(len(vset["label"]))
-        metrics[name] = {
+        metrics[vname] = {
             "accuracy": r["accuracy"], "ferplus_accuracy": r["ferplus_accuracy"],
             "recall": {lab: float(cm[i, i] / max(cm[i].sum(), 1)) for i, lab in enumerate(LABELS)},
             "confusion": cm.tolist()}
-        plot(cm, f"{args.run} ({ck['arch']}), {name} validation: acc {r['accuracy']:.3f}", out / f"confusion_{name}.png")
+        plot(cm, f"{title}, {vname} validation: acc {r['accuracy']:.3f}", out / f"confusion_{vname}.png")
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     print(json.dumps({k: (v if not isinstance(v, dict) else {kk: vv for kk, vv in v.items() if kk != "confusion"})
                       for k, v in metrics.items()}, indent=1))
