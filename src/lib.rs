@@ -14,6 +14,7 @@ pub mod expression;
 pub mod image;
 pub mod labels;
 pub mod models;
+pub mod onnx_info;
 pub mod outputs;
 pub mod pipeline;
 pub mod plot;

@@ -100,6 +100,59 @@ pub fn latency_histogram(ms: &[f64], title: &str, path: &Path) -> Result<(), Plo
     })
 }
 
+/// Horizontal bars, one per (label, value), top to bottom; the value is written beside each bar.
+pub fn bars(
+    items: &[(String, f64)],
+    title: &str,
+    x_desc: &str,
+    path: &Path,
+) -> Result<(), PlotError> {
+    let max = items.iter().map(|i| i.1).fold(1.0, f64::max) * 1.18;
+    let n = items.len().max(1);
+    render(path, |root| {
+        let mut chart = chart_builder(root, title, 300)
+            .build_cartesian_2d(0.0..max, (0..n).into_segmented())
+            .map_err(s)?;
+        chart
+            .configure_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => n
+                    .checked_sub(1 + *i)
+                    .and_then(|k| items.get(k))
+                    .map(|x| x.0.clone())
+                    .unwrap_or_default(),
+                _ => String::new(),
+            })
+            .x_desc(x_desc)
+            .disable_y_mesh()
+            .draw()
+            .map_err(s)?;
+        chart
+            .draw_series(items.iter().enumerate().map(|(k, (_, v))| {
+                let i = n - 1 - k;
+                Rectangle::new(
+                    [
+                        (0.0, SegmentValue::Exact(i)),
+                        (*v, SegmentValue::Exact(i + 1)),
+                    ],
+                    RGBColor(40, 110, 230).filled(),
+                )
+            }))
+            .map_err(s)?;
+        chart
+            .draw_series(items.iter().enumerate().map(|(k, (_, v))| {
+                Text::new(
+                    format!("{v:.0}"),
+                    (*v + max * 0.01, SegmentValue::CenterOf(n - 1 - k)),
+                    ("sans-serif", 13),
+                )
+            }))
+            .map_err(s)?;
+        Ok(())
+    })
+}
+
 /// Bar chart of counts per class, in `labels` order.
 pub fn class_distribution(
     counts: &BTreeMap<String, usize>,

@@ -403,13 +403,20 @@ impl Percentiles {
             return Self::default();
         }
         v.sort_by(f64::total_cmp);
-        let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
         Self {
-            p50: at(0.5),
-            p95: at(0.95),
+            p50: quantile(&v, 0.5),
+            p95: quantile(&v, 0.95),
             max: v[v.len() - 1],
         }
     }
+}
+
+/// The `q` quantile (nearest rank) of ascending `sorted` values; 0 when empty.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
 /// Per-topic totals of a replay.

@@ -234,3 +234,44 @@ fn shipped_params_file_loads_and_equals_the_defaults() {
         masked_fer::config::PipelineConfig::from_ros_params(&params, Some("masked_fer")).unwrap();
     assert_eq!(cfg, masked_fer::config::PipelineConfig::default());
 }
+
+#[test]
+fn bench_measures_every_model_and_detector_and_writes_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::masked_fer(&[
+        "bench",
+        "--seconds",
+        "0.02",
+        "--thread-counts",
+        "1",
+        "--json",
+        "--report",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let shipped = &r["classification"][0];
+    assert_eq!(shipped["model"], "slim+RGC (shipped)");
+    assert!(shipped["per_second"].as_f64().unwrap() > 0.0);
+    assert!(shipped["p99_ms"].as_f64().unwrap() >= shipped["p50_ms"].as_f64().unwrap());
+    assert!(shipped["weights"].as_u64().unwrap() > 500_000);
+    let faces: Vec<u64> = r["integrated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["model"] == "slim+RGC (shipped)" && i["detector"] == "retinaface")
+        .map(|i| i["faces"].as_u64().unwrap())
+        .collect();
+    assert_eq!(faces, [1, 3, 6], "the bundled frames hold 1, 3 and 6 faces");
+    for f in ["bench.md", "bench.json", "bench.png"] {
+        assert!(dir.path().join(f).is_file(), "{f}");
+    }
+    let md = std::fs::read_to_string(dir.path().join("bench.md")).unwrap();
+    assert!(md.contains("| classifications/s | 203.73 |"), "{md}");
+    let bad = common::masked_fer(&["bench", "--thread-counts", "0"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -396,7 +396,10 @@ fn malformed_frames_resolution_change_and_bursts_keep_the_node_running() {
     );
     let input = status(&r, "masked_fer: input /cam");
     assert_eq!(input["level"], 2, "the camera stopped: ERROR {input}");
-    assert!(input["message"].as_str().unwrap().starts_with("no frames for"));
+    assert!(input["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("no frames for"));
     let v = &input["values"];
     let count = |k: &str| v[k].as_str().unwrap().parse::<u64>().unwrap();
     assert_eq!(count("Frames rejected"), rejected_answers);

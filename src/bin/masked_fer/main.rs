@@ -1,5 +1,6 @@
 //! `masked_fer`: the command-line face + expression tool.
 
+mod bench_cmd;
 mod detect_cmd;
 mod eval_cmd;
 mod options;
@@ -36,6 +37,10 @@ enum Command {
     /// Run every camera frame of a rosbag2 bag (MCAP or sqlite3) through the pipeline; write
     /// a result bag and a report.
     Replay(replay_cmd::Args),
+    /// Measure classification and integrated (decode + detect + classify) speed of every
+    /// expression model and both detectors on bundled photos: the paper's Table 2 on this
+    /// machine, as Markdown (and --json, --report DIR with a chart).
+    Bench(bench_cmd::Args),
 }
 
 fn main() {
@@ -52,6 +57,7 @@ fn main() {
         Command::Detect(args) => detect_cmd::run(&cli.global, args),
         Command::EvalDetector(args) => eval_cmd::run(&cli.global, args),
         Command::Replay(args) => replay_cmd::run(&cli.global, args),
+        Command::Bench(args) => bench_cmd::run(&cli.global, args),
     };
     match result {
         Ok(code) => std::process::exit(code),
