@@ -1,5 +1,5 @@
 # masked_fer: the two commands a fresh clone needs are `make demo` and `make test`.
-.PHONY: setup setup-test setup-ros node demo test test-ros fmt bench bench-node models parity-reference
+.PHONY: setup setup-test setup-ros node demo test test-ros fmt bench benchmarks bench-node models parity-reference
 
 CARGO ?= cargo
 DEMO_OUT ?= out/demo
@@ -54,6 +54,13 @@ fmt:
 
 bench: setup
 	$(CARGO) bench --bench pipeline
+
+# The paper's Table 2 on this machine (BENCHMARKS.md): every expression model found (the
+# `fer` peer from scripts/build_fer_peer.sh when built), both detectors, 1/3/6 faces, 1 and 2
+# threads; Markdown, JSON and a chart into docs/benchmarks/.
+benchmarks: setup
+	$(CARGO) build --release --bin masked_fer
+	target/release/masked_fer bench --seconds 3 --report docs/benchmarks
 
 # End-to-end latency of the release node over real ROS 2 (rclpy camera -> node -> rclpy
 # consumer, 640x480 at 30 Hz, 1 and 3 faces) and its CPU use, in a private network namespace.

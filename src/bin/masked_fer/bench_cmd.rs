@@ -210,7 +210,7 @@ fn model_list(
         if path.is_file() {
             list.push((name.to_string(), path));
         } else if !list.iter().any(|(n, _)| n == name) {
-            missing.push(format!("{name}: {} not found ({how})", path.display()));
+            missing.push(format!("{name}: .cache/{rel} not found ({how})"));
         }
     }
     (list, missing)
