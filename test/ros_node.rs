@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -19,77 +19,16 @@ use masked_fer::pipeline::{FrameResult, Pipeline};
 use masked_fer::ros::params::SPECS;
 use masked_fer::runtime::init_runtime;
 
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: source third_party/ros/env.sh (scripts/setup_ros_env.sh) first, as `make test` does")
-    })
-}
-
-/// Run `command` inside a new network namespace with only loopback up.
-fn isolated(command: &[&str], out: &Path) -> Output {
-    Command::new("unshare")
-        .args([
-            "-rn",
-            "--",
-            "sh",
-            "-c",
-            "ip link set lo up && exec \"$@\"",
-            "sh",
-        ])
-        .args(command)
-        .env("ROS_LOG_DIR", out.join("ros_log"))
-        .output()
-        .expect("unshare runs")
-}
+#[path = "common/ros.rs"]
+mod ros;
 
 fn scenario(name: &str) -> (Value, tempfile::TempDir) {
     let out = tempfile::tempdir().unwrap();
-    let python = format!("{}/bin/python", env("MASKED_FER_ROS_VENV"));
-    let peer = Path::new(env!("CARGO_MANIFEST_DIR")).join("test/peers/ros_peer.py");
-    let o = out.path().to_str().unwrap();
-    let output = Command::new("unshare")
-        .args([
-            "-rn",
-            "--",
-            "sh",
-            "-c",
-            "ip link set lo up && exec \"$@\"",
-            "sh",
-        ])
-        .args([python.as_str(), peer.to_str().unwrap()])
-        .args([
-            "--node",
-            env!("CARGO_BIN_EXE_masked_fer_node"),
-            "--scenario",
-            name,
-        ])
-        .args(["--out", o])
-        // Python must not load the Rust-only stand-in libraries; the node needs them.
-        .env("LD_LIBRARY_PATH", env("MASKED_FER_PY_LD_LIBRARY_PATH"))
-        .env(
-            "MASKED_FER_NODE_LD_LIBRARY_PATH",
-            env("MASKED_FER_NODE_LD_LIBRARY_PATH"),
-        )
-        .env("ROS_LOG_DIR", out.path().join("ros_log"))
+    let node = Path::new(env!("CARGO_BIN_EXE_masked_fer_node"));
+    let run = ros::peer("", node, name, out.path())
         .output()
         .expect("the rclpy peer runs");
-    let result: Value = std::fs::read_to_string(out.path().join("result.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_else(|| {
-            panic!(
-                "peer wrote no result: {}\n{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
-    assert!(
-        result.get("error").is_none() && output.status.success(),
-        "scenario {name} failed: {}\nnode log:\n{}\npeer stderr:\n{}",
-        result["error"],
-        result["node_log"].as_str().unwrap_or(""),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let result = ros::result(out.path(), &run);
     assert_eq!(result["node_alive_at_end"], true, "{}", result["node_log"]);
     assert_eq!(result["node_exit"], 0, "SIGINT ends the node cleanly");
     (result, out)
@@ -445,7 +384,10 @@ fn start_up_failure(args: &[&str]) -> String {
     let out = tempfile::tempdir().unwrap();
     let mut cmd = vec![env!("CARGO_BIN_EXE_masked_fer_node"), "--ros-args"];
     cmd.extend(args);
-    let o = isolated(&cmd, out.path());
+    let o = ros::isolated("", out.path())
+        .args(&cmd)
+        .output()
+        .expect("unshare runs");
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert_eq!(err.trim().lines().count(), 1, "one line: {err}");

@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+#[path = "common/ros.rs"]
+mod ros;
+
 fn files(root: &Path) -> Vec<(String, u64)> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
@@ -85,50 +88,14 @@ fn colcon_workspace_build_installs_a_node_that_runs_from_anywhere() {
     let elsewhere = tempfile::tempdir().unwrap();
     let out = elsewhere.path().join("peer");
     let node = install.join("masked_fer/lib/masked_fer/masked_fer_node");
-    let script = format!(". {}/local_setup.sh && exec \"$@\"", install.display());
-    let peer = repo.join("test/peers/ros_peer.py");
-    let python = format!(
-        "{}/bin/python",
-        std::env::var("MASKED_FER_ROS_VENV").unwrap()
-    );
-    let run = Command::new("unshare")
-        .args(["-rn", "--", "sh", "-c"])
-        .arg(format!("ip link set lo up && {script}"))
-        .arg("sh")
-        .args([
-            python.as_str(),
-            peer.to_str().unwrap(),
-            "--scenario",
-            "compressed",
-        ])
-        .args([
-            "--node",
-            node.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
+    let setup = format!(". {}/local_setup.sh && ", install.display());
+    let run = ros::peer(&setup, &node, "compressed", &out)
         .current_dir(elsewhere.path())
         .env_remove("ORT_DYLIB_PATH")
-        .env(
-            "LD_LIBRARY_PATH",
-            std::env::var("MASKED_FER_PY_LD_LIBRARY_PATH").unwrap(),
-        )
-        .env(
-            "MASKED_FER_NODE_LD_LIBRARY_PATH",
-            std::env::var("MASKED_FER_NODE_LD_LIBRARY_PATH").unwrap(),
-        )
-        .env("ROS_LOG_DIR", elsewhere.path().join("ros_log"))
         .output()
         .expect("the peer runs");
-    let result: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("result.json")).unwrap_or_default())
-            .unwrap_or_else(|_| panic!("no result: {}", String::from_utf8_lossy(&run.stderr)));
+    let result = ros::result(&out, &run);
     let node_log = result["node_log"].as_str().unwrap_or("");
-    assert!(
-        result.get("error").is_none() && run.status.success(),
-        "{}\n{node_log}",
-        result["error"]
-    );
     let answered = result["detections"].as_array().map_or(0, Vec::len);
     assert!(
         answered > 0,
