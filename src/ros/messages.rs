@@ -122,3 +122,14 @@ pub fn diagnostics(header: Header, statuses: Vec<Status>) -> DiagnosticArray {
             .collect(),
     }
 }
+
+/// Seconds since the Unix epoch as a ROS time (diagnostics are stamped with the wall clock).
+pub fn now_stamp() -> r2r::builtin_interfaces::msg::Time {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    r2r::builtin_interfaces::msg::Time {
+        sec: d.as_secs() as i32,
+        nanosec: d.subsec_nanos(),
+    }
+}

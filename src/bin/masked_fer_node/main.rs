@@ -258,7 +258,7 @@ async fn publish_diagnostics(
         tokio::time::sleep(Duration::from_secs_f64(period)).await;
         let statuses = lock(&stats).report(&node_name, &limits, &about);
         let header = Header {
-            stamp: worker::now_stamp(),
+            stamp: messages::now_stamp(),
             frame_id: String::new(),
         };
         if let Err(e) = publisher.publish(&messages::diagnostics(header, statuses)) {
