@@ -3,6 +3,7 @@
 //! Data flow: [`image`] (camera buffers to RGB) → [`detect`] (faces) → [`classify`]
 //! (expressions) → [`pipeline`] (all three behind one call). No ROS types live here.
 
+pub mod alloc_count;
 pub mod annotate;
 pub mod bag;
 pub mod classify;

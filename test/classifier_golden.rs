@@ -25,13 +25,17 @@ fn default_model_matches_golden_outputs() {
         c.labels,
         ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
     );
-    assert_eq!((c.height, c.width, c.color), (48, 48, ColorMode::Gray));
     let shape: Vec<usize> = golden["shape"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| v.as_u64().unwrap() as usize)
         .collect();
+    // The golden inputs were made at the model's input size (export.py).
+    assert_eq!(
+        (1, c.height, c.width, c.color),
+        (shape[1], shape[2], shape[3], ColorMode::Gray)
+    );
     let flat: Vec<f32> = golden["inputs"]
         .as_array()
         .unwrap()

@@ -259,14 +259,24 @@ fn bench_measures_every_model_and_detector_and_writes_a_report() {
     assert!(shipped["per_second"].as_f64().unwrap() > 0.0);
     assert!(shipped["p99_ms"].as_f64().unwrap() >= shipped["p50_ms"].as_f64().unwrap());
     assert!(shipped["weights"].as_u64().unwrap() > 500_000);
+    // Counted on the ONNX graph: ~10.8 M multiply-accumulates per 48x48 face, ~19.3 M at 64x64.
+    let macs = shipped["macs"].as_u64().unwrap();
+    assert!((10_000_000..20_000_000).contains(&macs), "{macs}");
     let faces: Vec<u64> = r["integrated"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|i| i["model"] == "slim+RGC (shipped)" && i["detector"] == "retinaface")
+        .filter(|i| i["model"] == "slim+RGC (shipped)" && i["detector"] == "retinaface 640x480")
         .map(|i| i["faces"].as_u64().unwrap())
         .collect();
     assert_eq!(faces, [1, 3, 6], "the bundled frames hold 1, 3 and 6 faces");
+    // The hot path does not grow the heap: every frame frees what it allocates.
+    let heap = r["heap"].as_array().unwrap();
+    assert_eq!(heap.len(), 9, "3 detector settings x 3 photos");
+    for h in heap {
+        assert_eq!(h["live_growth_bytes"], 0, "{h}");
+        assert!(h["allocations_per_frame"].as_f64().unwrap() > 0.0, "{h}");
+    }
     for f in ["bench.md", "bench.json", "bench.png"] {
         assert!(dir.path().join(f).is_file(), "{f}");
     }

@@ -14,12 +14,18 @@ def val_sets(data: dict, masked: np.ndarray) -> dict:
             "clean": common | {"images": data["images"][idx]}}
 
 
+def resize(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    if x.shape[-2:] == (h, w):
+        return x
+    return torch.nn.functional.interpolate(x, size=(h, w), mode="bilinear", align_corners=False)
+
+
 @torch.no_grad()
-def predict(net, images: np.ndarray, mean: float, std: float, batch: int = 512) -> np.ndarray:
+def predict(net, images: np.ndarray, mean: float, std: float, size: int = 48, batch: int = 512) -> np.ndarray:
     net.eval()
     out = []
     for s in range(0, len(images), batch):
-        x = torch.from_numpy(images[s:s + batch]).float()[:, None] / 255.0
+        x = resize(torch.from_numpy(images[s:s + batch]).float()[:, None] / 255.0, size, size)
         out.append(torch.softmax(net((x - mean) / std), 1).numpy())
     return np.concatenate(out)
 
@@ -37,8 +43,7 @@ def predict_onnx(path, images: np.ndarray, labels: list, batch: int = 512) -> np
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     out = []
     for s in range(0, len(images), batch):
-        x = torch.from_numpy(images[s:s + batch]).float()[:, None] / 255.0
-        x = torch.nn.functional.interpolate(x, size=(h, w), mode="bilinear", align_corners=False)
+        x = resize(torch.from_numpy(images[s:s + batch]).float()[:, None] / 255.0, h, w)
         if meta["color"] == "rgb":
             x = x.repeat(1, 3, 1, 1)
         y = sess.run(None, {"input": ((x - mean) / std).numpy()})[0]
@@ -48,8 +53,8 @@ def predict_onnx(path, images: np.ndarray, labels: list, batch: int = 512) -> np
     return np.concatenate(out)
 
 
-def evaluate(net, vset: dict, mean: float, std: float) -> dict:
-    return score(predict(net, vset["images"], mean, std), vset)
+def evaluate(net, vset: dict, mean: float, std: float, size: int = 48) -> dict:
+    return score(predict(net, vset["images"], mean, std, size), vset)
 
 
 def score(probs: np.ndarray, vset: dict) -> dict:

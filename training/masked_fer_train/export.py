@@ -31,8 +31,8 @@ def crop_margin(data: dict) -> float:
     return float((48.0 / np.median(side) - 1.0) / 2.0)
 
 
-def golden_inputs(mean: float, std: float) -> np.ndarray:
-    """Real face crops from the committed CC0 photos (fixed boxes), grey 48x48, plus one noise input."""
+def golden_inputs(mean: float, std: float, size: int) -> np.ndarray:
+    """Real face crops from the committed CC0 photos (fixed boxes), grey size x size, plus one noise input."""
     from PIL import Image
 
     crops = [("maksssksksss4.jpg", (62, 172, 170, 302)), ("maksssksksss6.jpg", (248, 63, 384, 243)),
@@ -43,8 +43,8 @@ def golden_inputs(mean: float, std: float) -> np.ndarray:
         side = max(x1 - x0, y1 - y0)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         crop = img.crop((round(cx - side / 2), round(cy - side / 2), round(cx + side / 2), round(cy + side / 2)))
-        out.append(np.asarray(crop.resize((48, 48), Image.BILINEAR), np.float32) / 255.0)
-    out.append(np.random.default_rng(0).random((48, 48), dtype=np.float32))
+        out.append(np.asarray(crop.resize((size, size), Image.BILINEAR), np.float32) / 255.0)
+    out.append(np.random.default_rng(0).random((size, size), dtype=np.float32))
     return ((np.stack(out)[:, None] - mean) / std).astype(np.float32)
 
 
@@ -59,13 +59,14 @@ def main():
     net = M.build(ck["arch"])
     net.load_state_dict(ck["model"])
     net.eval()
-    x = torch.zeros(1, 1, 48, 48)
+    size = ck.get("input_size", 48)
+    x = torch.zeros(1, 1, size, size)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(net, x, str(args.out), input_names=["input"], output_names=["logits"], opset_version=17,
                       dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, dynamo=False)
     m = onnx.load(str(args.out))
     meta = {
-        "labels": ",".join(LABELS), "input_size": "48x48", "color": "gray",
+        "labels": ",".join(LABELS), "input_size": f"{size}x{size}", "color": "gray",
         "mean": str(ck["mean"]), "std": str(ck["std"]), "crop_margin": f"{crop_margin(load_cache()):.4f}",
         "outputs": "logits", "arch": ck["arch"], "run": args.run, "epoch": str(ck["epoch"]),
         "val_masked_accuracy": f"{ck['best']:.4f}", "parameters": str(M.count_params(net)),
@@ -78,7 +79,7 @@ def main():
     onnx.checker.check_model(m)
     onnx.save(m, str(args.out))
     # The exported graph must reproduce PyTorch.
-    inp = golden_inputs(ck["mean"], ck["std"])
+    inp = golden_inputs(ck["mean"], ck["std"], size)
     sess = ort.InferenceSession(str(args.out), providers=["CPUExecutionProvider"])
     got = sess.run(None, {"input": inp})[0]
     with torch.no_grad():

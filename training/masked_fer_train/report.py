@@ -65,12 +65,13 @@ def main():
         net = M.build(ck["arch"])
         net.load_state_dict(ck["model"])
         net.eval()
+        size = ck.get("input_size", 48)
         with FlopCounterMode(display=False) as fc:
-            net(torch.zeros(1, 1, 48, 48))
+            net(torch.zeros(1, 1, size, size))
         name = args.run
         metrics = {"run": name, "arch": ck["arch"], "epoch": ck["epoch"], "parameters": M.count_params(net),
-                   "macs_48x48": fc.get_total_flops() // 2}
-        run = lambda vset: evaluate(net, vset, ck["mean"], ck["std"])  # noqa: E731
+                   "input_size": size, "macs": fc.get_total_flops() // 2}
+        run = lambda vset: evaluate(net, vset, ck["mean"], ck["std"], size)  # noqa: E731
         title = f"{name} ({ck['arch']})"
     else:
         import onnx

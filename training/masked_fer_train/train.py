@@ -31,8 +31,9 @@ from .paths import RUNS_DIR
 MEAN, STD = 0.5, 0.25  # on 0-1 grey values; recorded in the ONNX metadata at export
 
 
-def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """x: float [B,1,H,W] in 0-1. Batched random affine + flip + photometric jitter."""
+def augment(x: torch.Tensor, gen: torch.Generator, size: int) -> torch.Tensor:
+    """x: float [B,1,H,W] in 0-1. Batched random affine + flip + photometric jitter, resampled to
+    size x size (bilinear, in the same pass as the affine warp)."""
     b = x.shape[0]
     ang = (torch.rand(b, generator=gen) * 2 - 1) * math.radians(15)
     scale = 1 + (torch.rand(b, generator=gen) * 2 - 1) * 0.12
@@ -40,7 +41,7 @@ def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     flip = torch.where(torch.rand(b, generator=gen) < 0.5, -1.0, 1.0)
     cos, sin = torch.cos(ang) / scale, torch.sin(ang) / scale
     theta = torch.stack([torch.stack([cos * flip, -sin, tx], 1), torch.stack([sin * flip, cos, ty], 1)], 1)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    grid = F.affine_grid(theta, [b, 1, size, size], align_corners=False)
     x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
     bright = (torch.rand(b, 1, 1, 1, generator=gen) * 2 - 1) * 0.2
     contrast = 1 + (torch.rand(b, 1, 1, 1, generator=gen) * 2 - 1) * 0.3
@@ -53,12 +54,14 @@ def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 
 def targets(data: dict, idx: np.ndarray, recipe: str) -> torch.Tensor:
+    hard = np.eye(7, dtype=np.float32)[data["label"][idx]]
     if recipe == "paper":
-        return F.one_hot(torch.from_numpy(data["label"][idx]), 7).float()
+        return torch.from_numpy(hard)
     votes = data["votes"][idx].copy()
     total = votes.sum(1, keepdims=True)
-    hard = np.eye(7, dtype=np.float32)[data["label"][idx]]
     soft = np.where(total > 0, votes / np.maximum(total, 1), hard)
+    if recipe == "mixed":
+        soft = 0.5 * soft + 0.5 * hard
     return torch.from_numpy(soft.astype(np.float32))
 
 
@@ -66,7 +69,7 @@ def train_indices(data: dict, recipe: str) -> np.ndarray:
     tr = data["split"] == "train"
     blank = data["images"].reshape(len(tr), -1).max(1) < 10  # the all-black images
     keep = tr & ~blank
-    if recipe == "improved":
+    if recipe != "paper":
         seven = data["votes"].sum(1)
         keep &= ~(data["nf_unknown"] > seven)  # mostly "unknown" / "not a face"
     return np.flatnonzero(keep)
@@ -76,7 +79,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--name", required=True)
     ap.add_argument("--arch", default="slim_rgc", choices=sorted(M.ARCHS))
-    ap.add_argument("--recipe", default="improved", choices=["paper", "improved"])
+    ap.add_argument("--recipe", default="mixed", choices=["paper", "improved", "mixed"])
+    ap.add_argument("--input-size", type=int, default=48, help="square input side; FER2013's 48 px faces are upsampled")
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--mask-prob", type=float, default=0.7)
@@ -133,7 +137,7 @@ def main():
             use_mask = torch.rand(len(bi), generator=gen) < args.mask_prob
             variant = torch.randint(0, masks.shape[1], (len(bi),), generator=gen)
             imgs = torch.where(use_mask[:, None, None], masks[bi, variant], clean[bi])
-            x = augment(imgs[:, None].float() / 255.0, gen)
+            x = augment(imgs[:, None].float() / 255.0, gen, args.input_size)
             x = (x - MEAN) / STD
             t = y[bi]
             if smoothing:
@@ -148,7 +152,7 @@ def main():
             tot_loss += loss.item() * len(bi)
             tot_ok += (logits.argmax(1) == t.argmax(1)).sum().item()
             seen += len(bi)
-        res = {k: evaluate(net, v, MEAN, STD) for k, v in vsets.items()}
+        res = {k: evaluate(net, v, MEAN, STD, args.input_size) for k, v in vsets.items()}
         score = res["masked"]["accuracy"]
         if args.recipe == "paper":
             sched.step(score)
@@ -160,7 +164,8 @@ def main():
         print(f"epoch {epoch} loss {tot_loss / seen:.4f} masked {score:.4f} clean {res['clean']['accuracy']:.4f} "
               f"({time.time() - t0:.0f}s)", flush=True)
         state = {"model": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "epoch": epoch,
-                 "best": max(best, score), "gen": gen.get_state(), "arch": args.arch, "mean": MEAN, "std": STD}
+                 "best": max(best, score), "gen": gen.get_state(), "arch": args.arch, "mean": MEAN, "std": STD,
+                 "input_size": args.input_size}
         if score > best:
             best = score
             torch.save(state, out / "best.pt")

@@ -1,6 +1,6 @@
 //! `masked_fer`: the command-line face + expression tool.
 
-mod bench_cmd;
+mod bench;
 mod detect_cmd;
 mod eval_cmd;
 mod options;
@@ -8,6 +8,11 @@ mod replay_cmd;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use masked_fer::alloc_count::CountingAlloc;
+
+/// Counts allocations so `bench` can report the heap traffic per frame.
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
 
 /// Find faces in images and classify each face's expression, masked or not.
 ///
@@ -40,7 +45,7 @@ enum Command {
     /// Measure classification and integrated (decode + detect + classify) speed of every
     /// expression model and both detectors on bundled photos: the paper's Table 2 on this
     /// machine, as Markdown (and --json, --report DIR with a chart).
-    Bench(bench_cmd::Args),
+    Bench(bench::Args),
 }
 
 fn main() {
@@ -57,7 +62,7 @@ fn main() {
         Command::Detect(args) => detect_cmd::run(&cli.global, args),
         Command::EvalDetector(args) => eval_cmd::run(&cli.global, args),
         Command::Replay(args) => replay_cmd::run(&cli.global, args),
-        Command::Bench(args) => bench_cmd::run(&cli.global, args),
+        Command::Bench(args) => bench::run(&cli.global, args),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -1,0 +1,225 @@
+//! The benchmark's results: JSON structure, Markdown tables (with the paper's Table 2 beside
+//! them) and the chart.
+
+use std::path::Path;
+
+use anyhow::Result;
+use masked_fer::plot;
+use serde::Serialize;
+
+use super::measure::HeapPerFrame;
+
+/// The paper's Table 2 (Intel i7-6700T, slim + RGC): classifications/s and integrated frames/s.
+const PAPER_CLASSIFY_PER_S: f64 = 203.73;
+const PAPER_INTEGRATED_FPS: f64 = 61.30;
+
+#[derive(Serialize)]
+pub struct Machine {
+    pub cpu: String,
+    pub logical_cores: usize,
+    pub onnxruntime: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct ClassifyRow {
+    pub model: String,
+    pub file: String,
+    pub weights: Option<u64>,
+    /// Multiply-accumulates of one face at the model's input size, from the ONNX graph.
+    pub macs: Option<u64>,
+    pub input: String,
+    pub threads: usize,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub per_second: f64,
+    pub batch8_ms_per_face: f64,
+    pub batch8_faces_per_second: f64,
+}
+
+#[derive(Serialize)]
+pub struct IntegratedRow {
+    pub detector: String,
+    pub model: String,
+    pub threads: usize,
+    pub photo: String,
+    pub faces: usize,
+    pub frames_per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub decode_ms: f64,
+    pub detect_ms: f64,
+    pub classify_ms: f64,
+}
+
+/// Frames processed on every core at once (one pipeline with one intra-op thread per core).
+#[derive(Serialize)]
+pub struct ParallelRow {
+    pub detector: String,
+    pub photo: String,
+    pub faces: usize,
+    pub workers: usize,
+    pub frames_per_second: f64,
+    /// Against one worker with one thread, measured in the same run.
+    pub speedup: f64,
+}
+
+#[derive(Serialize)]
+pub struct HeapRow {
+    pub detector: String,
+    pub photo: String,
+    pub faces: usize,
+    #[serde(flatten)]
+    pub heap: HeapPerFrame,
+}
+
+#[derive(Serialize)]
+pub struct Report {
+    pub machine: Machine,
+    pub seconds_per_figure: f64,
+    pub classification: Vec<ClassifyRow>,
+    pub integrated: Vec<IntegratedRow>,
+    pub parallel: Vec<ParallelRow>,
+    pub heap: Vec<HeapRow>,
+    pub not_measured: Vec<String>,
+}
+
+fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
+    v.map_or_else(|| "?".into(), f)
+}
+
+pub fn markdown(r: &Report) -> String {
+    let mut s = format!(
+        "Machine: {} ({} logical cores), ONNX Runtime {}; {} s of timed runs per figure.\n\n",
+        r.machine.cpu, r.machine.logical_cores, r.machine.onnxruntime, r.seconds_per_figure
+    );
+    s.push_str("### Classification (a face crop from a 640x480 photo: crop, resize, normalise, infer, softmax)\n\n");
+    s.push_str("MFLOPs = 2 x multiply-accumulates of Conv/Gemm/MatMul, counted on the ONNX graph at the model's input size.\n\n");
+    s.push_str("| model | weights | MFLOPs | input | threads | p50 ms | p99 ms | classifications/s | batch of 8: ms per face | batch of 8: faces/s |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    for c in &r.classification {
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {:.3} | {:.3} | {:.0} | {:.3} | {:.0} |\n",
+            c.model,
+            opt(c.weights, |w| w.to_string()),
+            opt(c.macs, |m| format!("{:.1}", 2.0 * m as f64 / 1e6)),
+            c.input,
+            c.threads,
+            c.p50_ms,
+            c.p99_ms,
+            c.per_second,
+            c.batch8_ms_per_face,
+            c.batch8_faces_per_second
+        ));
+    }
+    s.push_str("\n### Integrated (640x480 JPEG frame: decode + detect + classify every face)\n\n");
+    s.push_str("| detector | model | threads | photo | faces | frames/s | p50 ms | p99 ms | decode ms | detect ms | classify ms |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for i in &r.integrated {
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
+            i.detector,
+            i.model,
+            i.threads,
+            i.photo,
+            i.faces,
+            i.frames_per_second,
+            i.p50_ms,
+            i.p99_ms,
+            i.decode_ms,
+            i.detect_ms,
+            i.classify_ms
+        ));
+    }
+    if !r.parallel.is_empty() {
+        s.push_str("\n### Integrated on every core (shipped model; one pipeline with one thread per core, frames in parallel)\n\n");
+        s.push_str("| detector | photo | faces | workers | frames/s | speed-up over one worker |\n|---|---|---|---|---|---|\n");
+        for p in &r.parallel {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {:.1} | {:.2}x |\n",
+                p.detector, p.photo, p.faces, p.workers, p.frames_per_second, p.speedup
+            ));
+        }
+    }
+    if !r.heap.is_empty() {
+        s.push_str(
+            "\n### Heap traffic per frame (shipped model, 1 thread, after 20 warm-up frames)\n\n",
+        );
+        s.push_str("Rust allocations are counted by the binary's allocator; ONNX Runtime's own C++ allocations only show in the resident set size.\n\n");
+        s.push_str("| detector | photo | faces | frames | allocations/frame | KiB allocated/frame | live Rust heap growth, bytes | RSS growth, KiB |\n|---|---|---|---|---|---|---|---|\n");
+        for h in &r.heap {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {:.1} | {:.1} | {} | {} |\n",
+                h.detector,
+                h.photo,
+                h.faces,
+                h.heap.frames,
+                h.heap.allocations_per_frame,
+                h.heap.bytes_per_frame / 1024.0,
+                h.heap.live_growth_bytes,
+                h.heap.rss_growth_bytes / 1024
+            ));
+        }
+    }
+    s.push_str("\n### The paper's Table 2 beside this run (slim+RGC, 1 thread, one face)\n\n");
+    s.push_str("| figure | paper (i7-6700T) | this machine | ratio |\n|---|---|---|---|\n");
+    if let Some(c) = r
+        .classification
+        .iter()
+        .find(|c| c.model.contains("shipped") && c.threads == 1)
+    {
+        s.push_str(&format!(
+            "| classifications/s | {PAPER_CLASSIFY_PER_S} | {:.0} | {:.1}x |\n",
+            c.per_second,
+            c.per_second / PAPER_CLASSIFY_PER_S
+        ));
+    }
+    for i in r
+        .integrated
+        .iter()
+        .filter(|i| i.model.contains("shipped") && i.threads == 1 && i.faces == 1)
+    {
+        s.push_str(&format!(
+            "| integrated frames/s ({}, 1 face) | {PAPER_INTEGRATED_FPS} | {:.1} | {:.2}x |\n",
+            i.detector,
+            i.frames_per_second,
+            i.frames_per_second / PAPER_INTEGRATED_FPS
+        ));
+    }
+    if !r.not_measured.is_empty() {
+        s.push_str("\nNot measured in this run:\n");
+        for m in &r.not_measured {
+            s.push_str(&format!("- {m}\n"));
+        }
+    }
+    s
+}
+
+pub fn chart(r: &Report, path: &Path) -> Result<()> {
+    let mut items: Vec<(String, f64)> = r
+        .classification
+        .iter()
+        .filter(|c| c.threads == 1)
+        .map(|c| (format!("classify: {}", c.model), c.per_second))
+        .collect();
+    items.extend(
+        r.integrated
+            .iter()
+            .filter(|i| i.threads == 1 && i.model.contains("shipped"))
+            .map(|i| {
+                let label = format!("{}: {} ({} faces)", i.detector, i.photo, i.faces);
+                (label, i.frames_per_second)
+            }),
+    );
+    items.extend(r.parallel.iter().map(|p| {
+        let label = format!(
+            "{} x{}: {} ({} faces)",
+            p.detector, p.workers, p.photo, p.faces
+        );
+        (label, p.frames_per_second)
+    }));
+    plot::bars(
+        &items,
+        "per second (classifications, 1 thread; integrated frames)",
+        "per second",
+        path,
+    )?;
+    Ok(())
+}
