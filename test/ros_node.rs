@@ -230,6 +230,12 @@ fn two_raw_cameras_hri_debug_image_diagnostics_and_parameters() {
         .parse()
         .unwrap();
     assert!(processed as usize >= got.len() - 1);
+    let live_kib: i64 = pipeline["values"]["Heap live (KiB)"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(live_kib > 0, "the node counts its heap");
     assert!(arr(&r["diagnostics"]).iter().any(|d| arr(d)
         .iter()
         .any(|s| s["name"] == "masked_fer: input /cam_a" && s["level"] == 0)));

@@ -1,6 +1,6 @@
 //! Fit a frame into a detector's input tensor without distortion, and map results back.
 
-use ndarray::{ArrayView3, ArrayViewMut3};
+use ndarray::{s, ArrayView3, ArrayViewMut3, Axis};
 
 use crate::image::{resize::RgbResizer, FrameError};
 
@@ -54,11 +54,17 @@ pub fn letterbox(
     tensor.fill(norm.pad);
     for c in 0..3 {
         let (src, mean, k) = (norm.source[c], norm.mean[c], norm.scale[c]);
-        let mut plane = tensor.index_axis_mut(ndarray::Axis(0), c);
-        for y in 0..nh {
-            let row = &pixels[y * nw * 3..(y + 1) * nw * 3];
-            for (x, px) in row.chunks_exact(3).enumerate() {
-                plane[[oy + y, ox + x]] = (f32::from(px[src]) - mean) * k;
+        let mut plane = tensor.index_axis_mut(Axis(0), c);
+        // Row by row through iterators: per-element indexing with bounds checks cost more than
+        // the arithmetic (7% of a RetinaFace frame in a profile).
+        for (mut out, row) in plane
+            .slice_mut(s![oy..oy + nh, ox..ox + nw])
+            .rows_mut()
+            .into_iter()
+            .zip(pixels.chunks_exact(nw * 3))
+        {
+            for (o, px) in out.iter_mut().zip(row.chunks_exact(3)) {
+                *o = (f32::from(px[src]) - mean) * k;
             }
         }
     }

@@ -5,9 +5,13 @@
 //! Per camera: a frequency status (received frames per second over the last period against
 //! `diagnostics.min_rate` / `max_rate`; ERROR when no frame arrived). For the pipeline: latency
 //! (frame received → results published) p50/p95/max, faces per second, frames processed,
-//! superseded (dropped) and rejected with the last reason, model files, ONNX Runtime version.
+//! superseded (dropped) and rejected with the last reason, model files, ONNX Runtime version,
+//! and the process's heap: allocations per processed frame and live bytes (a leak shows as a
+//! live heap that keeps growing).
 
 use std::time::{Duration, Instant};
+
+use crate::alloc_count::{resident_bytes, HeapCounters};
 
 pub const OK: u8 = 0;
 pub const WARN: u8 = 1;
@@ -50,6 +54,8 @@ pub struct Stats {
     window_failures: u64,
     last_rejection: Option<String>,
     last_failure: Option<String>,
+    /// Heap counters at the start of the window (None without the counting allocator).
+    window_heap: Option<HeapCounters>,
 }
 
 impl Stats {
@@ -73,6 +79,7 @@ impl Stats {
             window_failures: 0,
             last_rejection: None,
             last_failure: None,
+            window_heap: HeapCounters::now(),
         }
     }
 
@@ -150,6 +157,7 @@ impl Stats {
         self.window_latencies_ms.clear();
         self.window_rejected = 0;
         self.window_failures = 0;
+        self.window_heap = HeapCounters::now();
         out
     }
 
@@ -211,6 +219,22 @@ impl Stats {
                 self.last_rejection.clone().unwrap_or_else(|| "none".into()),
             ),
         ];
+        if let (Some(start), Some(now)) = (self.window_heap, HeapCounters::now()) {
+            let d = now.since(&start);
+            let per_frame = if lat.is_empty() {
+                "n/a".to_string()
+            } else {
+                format!("{:.0}", d.allocations as f64 / lat.len() as f64)
+            };
+            values.push(kv("Heap allocations per frame", per_frame));
+            values.push(kv("Heap live (KiB)", (now.live / 1024).to_string()));
+        }
+        if let Some(rss) = resident_bytes() {
+            values.push(kv(
+                "Resident memory (MiB)",
+                format!("{:.1}", rss as f64 / 1048576.0),
+            ));
+        }
         values.extend(about.iter().cloned());
         Status {
             level,

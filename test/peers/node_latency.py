@@ -2,7 +2,9 @@
 """End-to-end latency of masked_fer_node over real ROS 2: an rclpy camera publishes 640x480 rgb8
 frames at 30 Hz (best effort, as cameras do), an rclpy consumer receives ~/detections, and the
 latency of each frame is (detections received - image published), both taken in this process.
-Also reports the share of frames answered and the node's CPU use (/proc/<pid>/stat).
+Also reports the share of frames answered, the node's CPU use (/proc/<pid>/stat) and its heap
+over the timed frames from its /diagnostics (allocations per frame; live heap at the first and
+last report: growth there would be a leak).
 
 Run inside a private network namespace (`make bench-node` does):
   python test/peers/node_latency.py --node target/release/masked_fer_node [--frames 300]
@@ -18,6 +20,7 @@ import time
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import qos_profile_sensor_data
+from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2DArray
 
@@ -46,6 +49,15 @@ def run_case(peer, node_bin, label, photo_name, frames, rate):
     sub = peer.create_subscription(
         Detection2DArray, "/masked_fer/detections",
         lambda m: received.setdefault(ns(m.header.stamp), (time.monotonic(), len(m.detections))), RELIABLE)
+    heap = []  # (time, allocations per frame, live KiB) from the pipeline status
+
+    def on_diag(msg):
+        for st in msg.status:
+            v = {kv.key: kv.value for kv in st.values}
+            if st.name.endswith(": pipeline") and "Heap live (KiB)" in v:
+                heap.append((time.monotonic(), v["Heap allocations per frame"], int(v["Heap live (KiB)"])))
+
+    diag = peer.create_subscription(DiagnosticArray, "/diagnostics", on_diag, RELIABLE)
     try:
         wait_for(lambda: pub.get_subscription_count() > 0 and sub.get_publisher_count() > 0, 20, "matching")
         rgb = photo(photo_name, (640, 480))
@@ -66,18 +78,23 @@ def run_case(peer, node_bin, label, photo_name, frames, rate):
         time.sleep(0.5)
         cpu1, t1 = cpu_seconds(proc.pid), time.monotonic()
         lat = [(received[k][0] - t) * 1e3 for k, t in sent.items() if k in received]
+        timed = [h for h in heap if t0 < h[0] <= t1]
+        per_frame = sorted(float(h[1]) for h in timed if h[1] != "n/a")
         faces = sorted(v[1] for v in received.values())
         return {
             "case": label, "photo": photo_name, "frames_sent": frames, "rate_hz": rate,
             "answered": len(lat), "faces_per_frame": faces[len(faces) // 2] if faces else 0,
             "latency_ms_p50": pct(lat, 0.5), "latency_ms_p99": pct(lat, 0.99), "latency_ms_max": max(lat, default=float("nan")),
             "node_cpu_percent": 100 * (cpu1 - cpu0) / (t1 - t0),
+            "heap_allocations_per_frame_p50": pct(per_frame, 0.5),
+            "heap_live_kib_first_last": [timed[0][2], timed[-1][2]] if timed else None,
         }
     finally:
         proc.send_signal(2)
         proc.wait(timeout=10)
         peer.destroy_publisher(pub)
         peer.destroy_subscription(sub)
+        peer.destroy_subscription(diag)
 
 
 def main():
@@ -93,12 +110,14 @@ def main():
     ex.add_node(peer)
     threading.Thread(target=ex.spin, daemon=True).start()
     rows = [run_case(peer, args.node, label, name, args.frames, args.rate) for label, name in CASES]
-    print(f"| 640x480 rgb8 at {args.rate:g} Hz | faces/frame | answered | latency p50 | p99 | max | node CPU |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"| 640x480 rgb8 at {args.rate:g} Hz | faces/frame | answered | latency p50 | p99 | max | node CPU "
+          "| allocations/frame | live heap first → last report |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['case']} ({r['photo']}) | {r['faces_per_frame']} | {r['answered']}/{r['frames_sent']} | "
               f"{r['latency_ms_p50']:.1f} ms | {r['latency_ms_p99']:.1f} ms | {r['latency_ms_max']:.1f} ms | "
-              f"{r['node_cpu_percent']:.0f}% |")
+              f"{r['node_cpu_percent']:.0f}% | {r['heap_allocations_per_frame_p50']:.0f} | "
+              f"{' → '.join(f'{k} KiB' for k in r['heap_live_kib_first_last'] or [])} |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)

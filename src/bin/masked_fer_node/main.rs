@@ -13,6 +13,7 @@ use r2r::sensor_msgs::msg::{CompressedImage, Image};
 use r2r::std_msgs::msg::Header;
 use r2r::QosProfile;
 
+use masked_fer::alloc_count::CountingAlloc;
 use masked_fer::pipeline::Pipeline;
 use masked_fer::ros::diagnostics::{Limits, Stats};
 use masked_fer::ros::latest::{lock, Latest};
@@ -23,6 +24,10 @@ use masked_fer::ros::{logging, messages};
 use masked_fer::runtime;
 
 const NODE_NAME: &str = "masked_fer";
+
+/// Counts allocations for the heap figures of the pipeline diagnostics.
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
 
 fn help() -> String {
     let mut s = String::from(
