@@ -87,6 +87,21 @@ fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
     v.map_or_else(|| "?".into(), f)
 }
 
+/// A Markdown table: header cells, then one row of cells per item.
+fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
+    let mut s = line(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>());
+    s.push_str(&line(&vec!["---".to_string(); header.len()]));
+    for r in rows {
+        s.push_str(&line(&r));
+    }
+    s
+}
+
+fn f(v: f64, decimals: usize) -> String {
+    format!("{v:.decimals$}")
+}
+
 pub fn markdown(r: &Report) -> String {
     let mut s = format!(
         "Machine: {} ({} logical cores), ONNX Runtime {}; {} s of timed runs per figure.\n\n",
@@ -94,69 +109,117 @@ pub fn markdown(r: &Report) -> String {
     );
     s.push_str("### Classification (a face crop from a 640x480 photo: crop, resize, normalise, infer, softmax)\n\n");
     s.push_str("MFLOPs = 2 x multiply-accumulates of Conv/Gemm/MatMul, counted on the ONNX graph at the model's input size.\n\n");
-    s.push_str("| model | weights | MFLOPs | input | threads | p50 ms | p99 ms | classifications/s | batch of 8: ms per face | batch of 8: faces/s |\n|---|---|---|---|---|---|---|---|---|---|\n");
-    for c in &r.classification {
-        s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {:.3} | {:.3} | {:.0} | {:.3} | {:.0} |\n",
-            c.model,
-            opt(c.weights, |w| w.to_string()),
-            opt(c.macs, |m| format!("{:.1}", 2.0 * m as f64 / 1e6)),
-            c.input,
-            c.threads,
-            c.p50_ms,
-            c.p99_ms,
-            c.per_second,
-            c.batch8_ms_per_face,
-            c.batch8_faces_per_second
-        ));
-    }
+    s.push_str(&table(
+        &[
+            "model",
+            "weights",
+            "MFLOPs",
+            "input",
+            "threads",
+            "p50 ms",
+            "p99 ms",
+            "classifications/s",
+            "batch of 8: ms per face",
+            "batch of 8: faces/s",
+        ],
+        r.classification.iter().map(|c| {
+            vec![
+                c.model.clone(),
+                opt(c.weights, |w| w.to_string()),
+                opt(c.macs, |m| f(2.0 * m as f64 / 1e6, 1)),
+                c.input.clone(),
+                c.threads.to_string(),
+                f(c.p50_ms, 3),
+                f(c.p99_ms, 3),
+                f(c.per_second, 0),
+                f(c.batch8_ms_per_face, 3),
+                f(c.batch8_faces_per_second, 0),
+            ]
+        }),
+    ));
     s.push_str("\n### Integrated (640x480 JPEG frame: decode + detect + classify every face)\n\n");
-    s.push_str("| detector | model | threads | photo | faces | frames/s | p50 ms | p99 ms | decode ms | detect ms | classify ms |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
-    for i in &r.integrated {
-        s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
-            i.detector,
-            i.model,
-            i.threads,
-            i.photo,
-            i.faces,
-            i.frames_per_second,
-            i.p50_ms,
-            i.p99_ms,
-            i.decode_ms,
-            i.detect_ms,
-            i.classify_ms
-        ));
-    }
+    s.push_str(&table(
+        &[
+            "detector",
+            "model",
+            "threads",
+            "photo",
+            "faces",
+            "frames/s",
+            "p50 ms",
+            "p99 ms",
+            "decode ms",
+            "detect ms",
+            "classify ms",
+        ],
+        r.integrated.iter().map(|i| {
+            vec![
+                i.detector.clone(),
+                i.model.clone(),
+                i.threads.to_string(),
+                i.photo.clone(),
+                i.faces.to_string(),
+                f(i.frames_per_second, 1),
+                f(i.p50_ms, 2),
+                f(i.p99_ms, 2),
+                f(i.decode_ms, 2),
+                f(i.detect_ms, 2),
+                f(i.classify_ms, 2),
+            ]
+        }),
+    ));
     if !r.parallel.is_empty() {
         s.push_str("\n### Integrated on every core (shipped model; one pipeline with one thread per core, frames in parallel)\n\n");
-        s.push_str("| detector | photo | faces | workers | frames/s | speed-up over one worker |\n|---|---|---|---|---|---|\n");
-        for p in &r.parallel {
-            s.push_str(&format!(
-                "| {} | {} | {} | {} | {:.1} | {:.2}x |\n",
-                p.detector, p.photo, p.faces, p.workers, p.frames_per_second, p.speedup
-            ));
-        }
+        s.push_str(&table(
+            &[
+                "detector",
+                "photo",
+                "faces",
+                "workers",
+                "frames/s",
+                "speed-up over one worker",
+            ],
+            r.parallel.iter().map(|p| {
+                vec![
+                    p.detector.clone(),
+                    p.photo.clone(),
+                    p.faces.to_string(),
+                    p.workers.to_string(),
+                    f(p.frames_per_second, 1),
+                    format!("{}x", f(p.speedup, 2)),
+                ]
+            }),
+        ));
     }
     if !r.heap.is_empty() {
         s.push_str(
             "\n### Heap traffic per frame (shipped model, 1 thread, after 20 warm-up frames)\n\n",
         );
         s.push_str("Rust allocations are counted by the binary's allocator; ONNX Runtime's own C++ allocations only show in the resident set size.\n\n");
-        s.push_str("| detector | photo | faces | frames | allocations/frame | KiB allocated/frame | live Rust heap growth, bytes | RSS growth, KiB |\n|---|---|---|---|---|---|---|---|\n");
-        for h in &r.heap {
-            s.push_str(&format!(
-                "| {} | {} | {} | {} | {:.1} | {:.1} | {} | {} |\n",
-                h.detector,
-                h.photo,
-                h.faces,
-                h.heap.frames,
-                h.heap.allocations_per_frame,
-                h.heap.bytes_per_frame / 1024.0,
-                h.heap.live_growth_bytes,
-                h.heap.rss_growth_bytes / 1024
-            ));
-        }
+        s.push_str(&table(
+            &[
+                "detector",
+                "photo",
+                "faces",
+                "frames",
+                "allocations/frame",
+                "KiB allocated/frame",
+                "live Rust heap growth, bytes",
+                "RSS growth, KiB",
+            ],
+            r.heap.iter().map(|h| {
+                vec![
+                    h.detector.clone(),
+                    h.photo.clone(),
+                    h.faces.to_string(),
+                    h.heap.frames.to_string(),
+                    f(h.heap.allocations_per_frame, 1),
+                    f(h.heap.bytes_per_frame / 1024.0, 1),
+                    h.heap.live_growth_bytes.to_string(),
+                    (h.heap.rss_growth_bytes / 1024).to_string(),
+                ]
+            }),
+        ));
     }
     s.push_str("\n### The paper's Table 2 beside this run (slim+RGC, 1 thread, one face)\n\n");
     s.push_str("| figure | paper (i7-6700T) | this machine | ratio |\n|---|---|---|---|\n");
