@@ -1,6 +1,7 @@
-//! The shipped expression model, run through `ort` from Rust, reproduces the outputs that
-//! ONNX Runtime (Python) produced at export time (training/masked_fer_train/export.py --golden),
-//! and its metadata satisfies the model contract.
+//! The shipped expression models, run through `ort` from Rust, reproduce the outputs that
+//! Python produced at export time (the float model: PyTorch and ONNX Runtime,
+//! training/masked_fer_train/export.py --golden; its int8 quantisation: ONNX Runtime,
+//! quantize.py --golden), and their metadata satisfies the model contract.
 
 mod common;
 
@@ -11,11 +12,18 @@ use serde_json::Value;
 
 #[test]
 fn default_model_matches_golden_outputs() {
+    matches_golden("classifier_golden.json");
+}
+
+#[test]
+fn int8_model_matches_golden_outputs() {
+    matches_golden("classifier_int8_golden.json");
+}
+
+fn matches_golden(file: &str) {
     init_runtime(None).expect("ONNX Runtime (make setup)");
-    let golden: Value = serde_json::from_str(
-        &std::fs::read_to_string(common::data("classifier_golden.json")).unwrap(),
-    )
-    .unwrap();
+    let golden: Value =
+        serde_json::from_str(&std::fs::read_to_string(common::data(file)).unwrap()).unwrap();
     let model = common::repo()
         .join("models")
         .join(golden["model"].as_str().unwrap());

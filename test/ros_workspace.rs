@@ -77,6 +77,7 @@ fn colcon_workspace_build_installs_a_node_that_runs_from_anywhere() {
         "share/masked_fer/models/retinaface_mnet025.onnx",
         "share/masked_fer/models/blazeface_short_range.onnx",
         "share/masked_fer/models/slim_rgc_masked_fer.onnx",
+        "share/masked_fer/models/slim_rgc_masked_fer_int8.onnx",
         "share/masked_fer/onnxruntime/libonnxruntime.so.1.31.1",
         "share/ament_index/resource_index/packages/masked_fer",
     ] {

@@ -5,14 +5,17 @@ contract's metadata so the Rust side can load it like the float model.
   python -m masked_fer_train.quantize --model ../models/slim_rgc_masked_fer.onnx \\
       --out ../.cache/models/slim_rgc_int8.onnx
 then compare accuracy with `report --onnx FILE --name NAME` and speed with
-`masked_fer bench --model int8=FILE`.
+`masked_fer bench --model int8=FILE`. `--golden` also writes the int8 model's outputs on the float
+model's golden inputs (test/data/classifier_int8_golden.json) for the Rust parity test.
 """
+import json
 import argparse
 import pathlib
 import tempfile
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 import torch
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -20,6 +23,10 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 from .evaluate import resize
 from .fer_data import load_cache
 from .masked_set import build_masked
+from .paths import REPO_DIR
+
+GOLDEN_IN = REPO_DIR / "test" / "data" / "classifier_golden.json"
+GOLDEN_OUT = REPO_DIR / "test" / "data" / "classifier_int8_golden.json"
 
 
 class Faces(CalibrationDataReader):
@@ -46,6 +53,7 @@ def main():
     ap.add_argument("--out", type=pathlib.Path, required=True)
     ap.add_argument("--calibration-faces", type=int, default=1024)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--golden", action="store_true", help=f"also write {GOLDEN_OUT.name}")
     args = ap.parse_args()
     meta = {p.key: p.value for p in onnx.load(str(args.model)).metadata_props}
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -62,6 +70,17 @@ def main():
         m.metadata_props.add(key=k, value=v)
     onnx.save(m, str(args.out))
     print(f"{args.out}: {args.out.stat().st_size:,} bytes (float: {args.model.stat().st_size:,})")
+    if args.golden:
+        golden = json.loads(GOLDEN_IN.read_text())
+        inp = np.asarray(golden["inputs"], np.float32)
+        logits = ort.InferenceSession(str(args.out), providers=["CPUExecutionProvider"]).run(None, {"input": inp})[0]
+        probs = np.exp(logits - logits.max(1, keepdims=True))
+        probs /= probs.sum(1, keepdims=True)
+        GOLDEN_OUT.write_text(json.dumps({
+            "model": args.out.name, "generator": "training/masked_fer_train/quantize.py --golden",
+            "shape": golden["shape"], "inputs": golden["inputs"], "logits": logits.tolist(),
+            "probabilities": probs.tolist()}))
+        print(f"wrote {GOLDEN_OUT}")
 
 
 if __name__ == "__main__":

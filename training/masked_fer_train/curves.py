@@ -1,0 +1,42 @@
+"""Training curves of every run whose log is kept in results/<run>/log.csv: masked and clean
+validation accuracy per epoch, and training loss, in one PNG (docs/training_curves.png).
+
+  python -m masked_fer_train.curves
+"""
+import csv
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .paths import TRAINING_DIR  # noqa: E402
+
+OUT = TRAINING_DIR / "docs" / "training_curves.png"
+
+
+def main():
+    logs = sorted((TRAINING_DIR / "results").glob("*/log.csv"))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    for log in logs:
+        rows = list(csv.DictReader(open(log)))
+        epochs = [int(r["epoch"]) for r in rows]
+        name = log.parent.name
+        line, = axes[0].plot(epochs, [float(r["val_masked_acc"]) for r in rows], label=name)
+        axes[1].plot(epochs, [float(r["val_clean_acc"]) for r in rows], color=line.get_color(), label=name)
+        axes[2].plot(epochs, [float(r["train_loss"]) for r in rows], color=line.get_color(), label=name)
+    titles = ["masked validation accuracy (FER2013 labels)", "clean validation accuracy (FER2013 labels)",
+              "training loss (its own targets)"]
+    for ax, title in zip(axes, titles):
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(OUT, dpi=100)
+    print(f"wrote {OUT} from {len(logs)} runs")
+
+
+if __name__ == "__main__":
+    main()
