@@ -6,17 +6,15 @@
 //! seen; ONNX Runtime allocates through its own C++ allocator (see [`resident_bytes`]).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
 pub struct CountingAlloc;
 
 static COUNT: AtomicU64 = AtomicU64::new(0);
 static BYTES: AtomicU64 = AtomicU64::new(0);
 static LIVE: AtomicI64 = AtomicI64::new(0);
-static ACTIVE: AtomicBool = AtomicBool::new(false);
 
 fn record(size: usize) {
-    ACTIVE.store(true, Relaxed);
     COUNT.fetch_add(1, Relaxed);
     BYTES.fetch_add(size as u64, Relaxed);
     LIVE.fetch_add(size as i64, Relaxed);
@@ -60,8 +58,11 @@ pub struct HeapCounters {
 impl HeapCounters {
     /// The counters now, or None when the binary does not use [`CountingAlloc`].
     pub fn now() -> Option<Self> {
-        ACTIVE.load(Relaxed).then(|| Self {
-            allocations: COUNT.load(Relaxed),
+        // Any running Rust program has allocated by now, so a zero count means the counting
+        // allocator is not installed.
+        let allocations = COUNT.load(Relaxed);
+        (allocations > 0).then(|| Self {
+            allocations,
             bytes: BYTES.load(Relaxed),
             live: LIVE.load(Relaxed),
         })

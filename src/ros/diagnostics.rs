@@ -12,6 +12,7 @@
 use std::time::{Duration, Instant};
 
 use crate::alloc_count::{resident_bytes, HeapCounters};
+use crate::replay::quantile;
 
 pub const OK: u8 = 0;
 pub const WARN: u8 = 1;
@@ -195,7 +196,7 @@ impl Stats {
             if lat.is_empty() {
                 "n/a".to_string()
             } else {
-                format!("{:.2}", lat[((lat.len() - 1) as f64 * q).round() as usize])
+                format!("{:.2}", quantile(&lat, q))
             }
         };
         let mut values = vec![

@@ -217,8 +217,8 @@ fn classification(
         c.classify(frames[i8].1.view(), &boxes)?;
         Ok(())
     })?;
-    let k = c.contract();
-    let (ch, h, w) = (k.channels(), k.height, k.width);
+    let contract = c.contract();
+    let (ch, h, w) = (contract.channels(), contract.height, contract.width);
     Ok(ClassifyRow {
         model: name.to_string(),
         file: path.display().to_string(),
