@@ -255,7 +255,7 @@ fn bench_measures_every_model_and_detector_and_writes_a_report() {
     );
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let shipped = &r["classification"][0];
-    assert_eq!(shipped["model"], "slim+RGC (shipped)");
+    assert_eq!(shipped["model"], "slim+RGC int8 (shipped default)");
     assert!(shipped["per_second"].as_f64().unwrap() > 0.0);
     assert!(shipped["p99_ms"].as_f64().unwrap() >= shipped["p50_ms"].as_f64().unwrap());
     assert!(shipped["weights"].as_u64().unwrap() > 500_000);
@@ -266,7 +266,9 @@ fn bench_measures_every_model_and_detector_and_writes_a_report() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|i| i["model"] == "slim+RGC (shipped)" && i["detector"] == "retinaface 640x480")
+        .filter(|i| {
+            i["model"] == "slim+RGC int8 (shipped default)" && i["detector"] == "retinaface 640x480"
+        })
         .map(|i| i["faces"].as_u64().unwrap())
         .collect();
     assert_eq!(faces, [1, 3, 6], "the bundled frames hold 1, 3 and 6 faces");

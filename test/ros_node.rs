@@ -223,7 +223,7 @@ fn two_raw_cameras_hri_debug_image_diagnostics_and_parameters() {
     assert!(pipeline["values"]["Classifier model"]
         .as_str()
         .unwrap()
-        .ends_with("slim_rgc_masked_fer.onnx"));
+        .ends_with("slim_rgc_masked_fer_int8.onnx"));
     let processed: u64 = pipeline["values"]["Frames processed"]
         .as_str()
         .unwrap()

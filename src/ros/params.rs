@@ -376,7 +376,7 @@ pub static SPECS: &[Spec] = &[
     },
     Spec {
         name: "classifier.model",
-        description: "Expression ONNX model with the masked_fer metadata contract; empty: slim_rgc_masked_fer.onnx. Start-up only.",
+        description: "Expression ONNX model with the masked_fer metadata contract; empty: slim_rgc_masked_fer_int8.onnx (slim_rgc_masked_fer.onnx: the float original). Start-up only.",
         live: false,
         get: |p| ParameterValue::String(p.pipeline.classifier.model.display().to_string()),
         set: |p, v| {

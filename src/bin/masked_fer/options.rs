@@ -57,7 +57,8 @@ pub struct ModelArgs {
     /// Most faces kept per image.
     #[arg(long, value_name = "N")]
     pub max_faces: Option<usize>,
-    /// Expression model ONNX file [default: models/slim_rgc_masked_fer.onnx].
+    /// Expression model ONNX file [default: models/slim_rgc_masked_fer_int8.onnx; the float
+    /// original it was quantised from: models/slim_rgc_masked_fer.onnx].
     #[arg(long, value_name = "FILE")]
     pub classifier: Option<PathBuf>,
     /// Detect faces only; skip expression classification.

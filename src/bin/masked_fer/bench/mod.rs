@@ -44,7 +44,8 @@ const PHOTOS: [(&str, &[u8]); 3] = [
 #[derive(ClapArgs)]
 pub struct Args {
     /// Another expression model to compare, as NAME=FILE (ONNX with the model contract);
-    /// repeatable. The shipped model and its int8 quantisation are always measured; the slim-only
+    /// repeatable. The shipped default (int8) and the float model it was quantised from are always
+    /// measured; the slim-only
     /// and MobileNetV2 exports and the `fer` peer are added when present in .cache/ (see
     /// BENCHMARKS.md).
     #[arg(long = "model", value_name = "NAME=FILE", value_parser = parse_model)]
@@ -110,9 +111,6 @@ fn cpu_name() -> String {
         .unwrap_or_else(|| "unknown CPU".into())
 }
 
-/// The int8 quantisation of the default classifier, shipped beside it.
-const INT8_CLASSIFIER: &str = "slim_rgc_masked_fer_int8.onnx";
-
 /// The models to compare: the shipped ones, those given, and the references found in .cache/.
 fn model_list(
     global: &Global,
@@ -121,12 +119,12 @@ fn model_list(
     let dir = global.models_dir.clone().unwrap_or_default();
     let mut list = vec![
         (
-            "slim+RGC (shipped)".to_string(),
+            "slim+RGC int8 (shipped default)".to_string(),
             models::resolve(Path::new(""), models::DEFAULT_CLASSIFIER, &dir),
         ),
         (
-            "slim+RGC int8".to_string(),
-            models::resolve(Path::new(""), INT8_CLASSIFIER, &dir),
+            "slim+RGC float".to_string(),
+            models::resolve(Path::new(""), models::FLOAT_CLASSIFIER, &dir),
         ),
     ];
     list.extend(extra.iter().cloned());

@@ -169,7 +169,7 @@ pub fn markdown(r: &Report) -> String {
         }),
     ));
     if !r.parallel.is_empty() {
-        s.push_str("\n### Integrated on every core (shipped model; one pipeline with one thread per core, frames in parallel)\n\n");
+        s.push_str("\n### Integrated on every core (shipped default model; one pipeline with one thread per core, frames in parallel)\n\n");
         s.push_str(&table(
             &[
                 "detector",
@@ -193,7 +193,7 @@ pub fn markdown(r: &Report) -> String {
     }
     if !r.heap.is_empty() {
         s.push_str(
-            "\n### Heap traffic per frame (shipped model, 1 thread, after 20 warm-up frames)\n\n",
+            "\n### Heap traffic per frame (shipped default model, 1 thread, after 20 warm-up frames)\n\n",
         );
         s.push_str("Rust allocations are counted by the binary's allocator; ONNX Runtime's own C++ allocations only show in the resident set size.\n\n");
         s.push_str(&table(
@@ -221,7 +221,9 @@ pub fn markdown(r: &Report) -> String {
             }),
         ));
     }
-    s.push_str("\n### The paper's Table 2 beside this run (slim+RGC, 1 thread, one face)\n\n");
+    s.push_str(
+        "\n### The paper's Table 2 beside this run (shipped slim+RGC int8, 1 thread, one face)\n\n",
+    );
     s.push_str("| figure | paper (i7-6700T) | this machine | ratio |\n|---|---|---|---|\n");
     if let Some(c) = r
         .classification
