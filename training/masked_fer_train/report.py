@@ -56,6 +56,8 @@ def main():
     ap.add_argument("--checkpoint", default="best.pt")
     ap.add_argument("--onnx", help="evaluate this ONNX model instead of a run")
     ap.add_argument("--name", help="results name for --onnx")
+    ap.add_argument("--flip-average", action="store_true",
+                    help="--onnx only: average the probabilities of each face and its mirror image")
     args = ap.parse_args()
     if bool(args.run) == bool(args.onnx) or (args.onnx and not args.name):
         ap.error("give --run RUN, or --onnx FILE --name NAME")
@@ -79,7 +81,13 @@ def main():
         name = args.name
         metrics = {"onnx": str(args.onnx), "parameters": int(sum(np.prod(t.dims) for t in proto.graph.initializer)),
                    "metadata": {p.key: p.value for p in proto.metadata_props}}
-        run = lambda vset: score(predict_onnx(args.onnx, vset["images"], LABELS), vset)  # noqa: E731
+        def run(vset):
+            probs = predict_onnx(args.onnx, vset["images"], LABELS)
+            if args.flip_average:
+                mirrored = np.ascontiguousarray(vset["images"][:, :, ::-1])
+                probs = (probs + predict_onnx(args.onnx, mirrored, LABELS)) / 2
+            return score(probs, vset)
+        metrics["flip_average"] = args.flip_average
         title = name
     out = TRAINING_DIR / "results" / name
     out.mkdir(parents=True, exist_ok=True)
