@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ndarray::{ArrayView3, ArrayViewMut4, Axis};
+use ndarray::{ArrayView3, ArrayView4, ArrayViewMut4, Axis};
 use ort::session::Session;
 use ort::value::TensorRef;
 
@@ -143,6 +143,9 @@ pub struct Classifier {
     input_name: String,
     batch: Vec<f32>,
     resizer: RgbResizer,
+    /// Also classify each face's mirror image and average the two.
+    flip_average: bool,
+    mirrored: Vec<f32>,
 }
 
 impl Classifier {
@@ -162,7 +165,18 @@ impl Classifier {
             input_name,
             batch: Vec::new(),
             resizer: RgbResizer::default(),
+            flip_average: false,
+            mirrored: Vec::new(),
         })
+    }
+
+    /// Test-time mirror averaging: every face is classified as seen and mirrored left-right (in
+    /// the same batch), and the two probability vectors are averaged. Faces are near-symmetric
+    /// and expressions are; the two views disagree mostly where the model is unsure. Costs one
+    /// more classification per face (training/RESULTS.md has the accuracy it buys).
+    pub fn with_flip_average(mut self, on: bool) -> Self {
+        self.flip_average = on;
+        self
     }
 
     pub fn contract(&self) -> &ModelContract {
@@ -195,13 +209,7 @@ impl Classifier {
         for (b, mut slot) in boxes.iter().zip(batch.axis_iter_mut(Axis(0))) {
             crop_into(&mut self.resizer, image, c, &c.crop_region(b), &mut slot)?;
         }
-        Self::run(
-            &mut self.session,
-            &self.model,
-            &self.input_name,
-            c,
-            batch.view(),
-        )
+        self.infer(n)
     }
 
     /// Class probabilities for a ready-made `[N, C, H, W]` input batch (already cropped and
@@ -225,7 +233,29 @@ impl Classifier {
             }
             .into());
         }
-        Self::run(&mut self.session, &self.model, &self.input_name, c, batch)
+        self.batch.clear();
+        self.batch.extend(batch.iter().copied());
+        self.infer(batch.shape()[0])
+    }
+
+    /// Runs the `n` faces in `self.batch`, with their mirror images when flip averaging is on.
+    fn infer(&mut self, n: usize) -> Result<Vec<Vec<f32>>, Error> {
+        let c = &self.contract;
+        let face = (c.channels(), c.height, c.width);
+        let shape_error = |e: ndarray::ShapeError| ModelError::Contract {
+            path: self.model.clone(),
+            reason: e.to_string(),
+        };
+        let batch = ArrayView4::from_shape((n, face.0, face.1, face.2), &self.batch[..])
+            .map_err(shape_error)?;
+        if !self.flip_average {
+            return Self::run(&mut self.session, &self.model, &self.input_name, c, batch);
+        }
+        with_mirrors(batch, &mut self.mirrored);
+        let doubled = ArrayView4::from_shape((2 * n, face.0, face.1, face.2), &self.mirrored[..])
+            .map_err(shape_error)?;
+        let probs = Self::run(&mut self.session, &self.model, &self.input_name, c, doubled)?;
+        Ok(average_mirrors(probs))
     }
 
     fn run(
@@ -264,6 +294,26 @@ impl Classifier {
             })
             .collect())
     }
+}
+
+/// `batch` ([N,C,H,W]) followed by its left-right mirror image, into `out` ([2N,C,H,W]).
+fn with_mirrors(batch: ArrayView4<'_, f32>, out: &mut Vec<f32>) {
+    out.clear();
+    out.extend(batch.iter().copied());
+    for row in batch.rows() {
+        out.extend(row.iter().rev().copied());
+    }
+}
+
+/// Mean of row i and row n + i of 2n probability rows (a face and its mirror image).
+fn average_mirrors(mut probs: Vec<Vec<f32>>) -> Vec<Vec<f32>> {
+    let mirrors = probs.split_off(probs.len() / 2);
+    for (p, m) in probs.iter_mut().zip(mirrors) {
+        for (a, b) in p.iter_mut().zip(m) {
+            *a = (*a + b) / 2.0;
+        }
+    }
+    probs
 }
 
 /// Crop `region` of the image into one [C,H,W] slot: the part inside the image is resized into
@@ -422,6 +472,29 @@ mod tests {
         let white_v = (1.0 - 0.5) / 0.25;
         assert!((slot[[0, 10, 5]] - grey).abs() < 1e-5);
         assert!((slot[[0, 10, 40]] - white_v).abs() < 1e-5);
+    }
+
+    #[test]
+    fn mirrors_follow_the_batch_and_are_averaged_back() {
+        let batch = ndarray::Array4::from_shape_fn((2, 1, 2, 3), |(n, _, y, x)| {
+            (n * 100 + y * 10 + x) as f32
+        });
+        let mut out = Vec::new();
+        with_mirrors(batch.view(), &mut out);
+        assert_eq!(&out[..12], batch.as_slice().unwrap());
+        #[rustfmt::skip]
+        let mirrored = [2.0, 1.0, 0.0, 12.0, 11.0, 10.0, 102.0, 101.0, 100.0, 112.0, 111.0, 110.0];
+        assert_eq!(&out[12..], mirrored);
+        let probs = vec![
+            vec![0.25, 0.75],
+            vec![1.0, 0.0],
+            vec![0.75, 0.25],
+            vec![0.5, 0.5],
+        ];
+        assert_eq!(
+            average_mirrors(probs),
+            vec![vec![0.5, 0.5], vec![0.75, 0.25]]
+        );
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub struct ClassifierConfig {
     pub model: PathBuf,
     /// Classify faces at all (off = detection only).
     pub enabled: bool,
+    /// Also classify each face's mirror image and average the two (one more classification per
+    /// face; see [`crate::classify::Classifier::with_flip_average`]).
+    pub flip_average: bool,
 }
 
 impl Default for ClassifierConfig {
@@ -31,6 +34,7 @@ impl Default for ClassifierConfig {
         Self {
             model: PathBuf::new(),
             enabled: true,
+            flip_average: false,
         }
     }
 }

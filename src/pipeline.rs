@@ -74,7 +74,10 @@ impl Pipeline {
                 models::DEFAULT_CLASSIFIER,
                 &config.models_dir,
             );
-            Some(Classifier::open(&path, config.threads)?)
+            Some(
+                Classifier::open(&path, config.threads)?
+                    .with_flip_average(config.classifier.flip_average),
+            )
         } else {
             None
         };

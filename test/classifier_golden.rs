@@ -1,7 +1,8 @@
 //! The shipped expression models, run through `ort` from Rust, reproduce the outputs that
 //! Python produced at export time (the float model: PyTorch and ONNX Runtime,
-//! training/masked_fer_train/export.py --golden; its int8 quantisation: ONNX Runtime,
-//! quantize.py --golden), and their metadata satisfies the model contract.
+//! training/masked_fer_train/export.py --golden; its int8 quantisation, the default: ONNX
+//! Runtime, quantize.py --golden), and their metadata satisfies the model contract; flip
+//! averaging is the mean of a face and its mirror image.
 
 mod common;
 
@@ -11,23 +12,50 @@ use ndarray::Array4;
 use serde_json::Value;
 
 #[test]
-fn default_model_matches_golden_outputs() {
+fn float_model_matches_golden_outputs() {
     matches_golden("classifier_golden.json");
 }
 
 #[test]
-fn int8_model_matches_golden_outputs() {
+fn default_int8_model_matches_golden_outputs() {
     matches_golden("classifier_int8_golden.json");
 }
 
-fn matches_golden(file: &str) {
+#[test]
+fn flip_average_is_the_mean_of_a_face_and_its_mirror_image() {
+    let golden = golden("classifier_int8_golden.json");
+    let (mut plain, input) = open_with_inputs(&golden);
+    let mirrored = input.slice(ndarray::s![.., .., .., ..;-1]).to_owned();
+    let seen = plain.classify_tensor(input.view()).unwrap();
+    let flipped = plain.classify_tensor(mirrored.view()).unwrap();
+    let (clf, _) = open_with_inputs(&golden);
+    let mut averaged = clf.with_flip_average(true);
+    let got = averaged.classify_tensor(input.view()).unwrap();
+    assert_eq!(got.len(), seen.len());
+    let mut differs = false;
+    for ((g, s), f) in got.iter().zip(&seen).zip(&flipped) {
+        for ((g, s), f) in g.iter().zip(s).zip(f) {
+            assert!((g - (s + f) / 2.0).abs() < 1e-5, "{g} vs {s} and {f}");
+            differs |= (s - f).abs() > 1e-3;
+        }
+    }
+    assert!(
+        differs,
+        "the mirror images should change some probabilities"
+    );
+}
+
+fn golden(file: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(common::data(file)).unwrap()).unwrap()
+}
+
+/// The golden file's model, opened, and its inputs as one [N, 1, H, W] batch.
+fn open_with_inputs(golden: &Value) -> (Classifier, Array4<f32>) {
     init_runtime(None).expect("ONNX Runtime (make setup)");
-    let golden: Value =
-        serde_json::from_str(&std::fs::read_to_string(common::data(file)).unwrap()).unwrap();
     let model = common::repo()
         .join("models")
         .join(golden["model"].as_str().unwrap());
-    let mut clf = Classifier::open(&model, 1).unwrap();
+    let clf = Classifier::open(&model, 1).unwrap();
     let c = clf.contract().clone();
     assert_eq!(
         c.labels,
@@ -54,6 +82,12 @@ fn matches_golden(file: &str) {
         .map(|v| v.as_f64().unwrap() as f32)
         .collect();
     let input = Array4::from_shape_vec((shape[0], shape[1], shape[2], shape[3]), flat).unwrap();
+    (clf, input)
+}
+
+fn matches_golden(file: &str) {
+    let golden = golden(file);
+    let (mut clf, input) = open_with_inputs(&golden);
     let got = clf.classify_tensor(input.view()).unwrap();
     let want = golden["probabilities"].as_array().unwrap();
     assert_eq!(got.len(), want.len());

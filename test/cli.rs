@@ -68,6 +68,19 @@ fn json_output_has_boxes_landmarks_and_probabilities() {
             .unwrap(),
         face["confidence"].as_f64().unwrap()
     );
+    // Mirror averaging changes the probabilities of the same face; they still sum to one.
+    let flipped = common::stdout_json_lines(&common::masked_fer_paths(
+        &["detect", "--json", "--flip-average"],
+        &[common::data("images/maksssksksss4.jpg")],
+    ));
+    let fprobs = flipped[0]["faces"][0]["probabilities"].as_object().unwrap();
+    let fsum: f64 = fprobs.values().map(|v| v.as_f64().unwrap()).sum();
+    assert!((fsum - 1.0).abs() < 1e-4);
+    let change: f64 = probs
+        .iter()
+        .map(|(k, v)| (v.as_f64().unwrap() - fprobs[k].as_f64().unwrap()).abs())
+        .sum();
+    assert!(change > 1e-3, "--flip-average changed nothing");
 }
 
 #[test]
@@ -218,6 +231,7 @@ fn help_explains_every_flag() {
         "--max-faces",
         "--classifier",
         "--no-classify",
+        "--flip-average",
         "--ort-lib",
         "--models-dir",
         "--params",
