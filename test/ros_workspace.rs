@@ -110,7 +110,7 @@ fn colcon_workspace_build_installs_a_node_that_runs_from_anywhere() {
     let share = install.join("masked_fer/share/masked_fer");
     for f in [
         share.join("models/retinaface_mnet025.onnx"),
-        share.join("models/slim_rgc_masked_fer.onnx"),
+        share.join("models/slim_rgc_masked_fer_int8.onnx"),
         share.join("onnxruntime/libonnxruntime.so.1.31.1"),
     ] {
         assert!(
