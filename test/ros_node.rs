@@ -280,6 +280,29 @@ fn two_raw_cameras_hri_debug_image_diagnostics_and_parameters() {
         strict.iter().all(|d| arr(&d["detections"]).is_empty()),
         "score_threshold 1.0 keeps no face"
     );
+
+    // Retirement: with retire_after 1, cam_a's faces leave /humans/faces/tracked at its first
+    // empty frame and their per-face publishers go; cam_b's faces stay.
+    assert_eq!(sets[4]["successful"], true, "{}", sets[4]);
+    let last_strict = strict.last().unwrap()["stamp_ns"].as_u64().unwrap();
+    let after: Vec<&str> = arr(&r["tracked"])
+        .iter()
+        .rfind(|t| t["stamp_ns"].as_u64() == Some(last_strict))
+        .map(|t| arr(&t["ids"]).iter().map(|i| i.as_str().unwrap()).collect())
+        .expect("a tracked list for the last empty frame");
+    assert!(
+        !after.is_empty() && after.iter().all(|i| i.starts_with("c1f")),
+        "{after:?}"
+    );
+    let publishers = r["roi_publishers_after_retirement"].as_object().unwrap();
+    for (id, n) in publishers {
+        let expected = u64::from(id.starts_with("c1f"));
+        assert_eq!(
+            n.as_u64(),
+            Some(expected),
+            "publishers of {id}: {publishers:?}"
+        );
+    }
 }
 
 #[test]
