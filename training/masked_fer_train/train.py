@@ -87,6 +87,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--compile", action="store_true",
+                    help="torch.compile the training step's network (~2 min to compile, ~1.15x faster steps)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -112,6 +114,8 @@ def main():
         steps = args.epochs * math.ceil(len(idx) / args.batch)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps, pct_start=0.15)
         smoothing = 0.05
+    # Compiled for training steps only; evaluation and checkpoints use the plain module (same weights).
+    train_net = torch.compile(net) if args.compile else net
     start_epoch, best = 0, -1.0
     gen = torch.Generator().manual_seed(args.seed)
     if args.resume and (out / "last.pt").exists():
@@ -143,7 +147,7 @@ def main():
             t = y[bi]
             if smoothing:
                 t = t * (1 - smoothing) + smoothing / 7
-            logits = net(x)
+            logits = train_net(x)
             loss = -(t * F.log_softmax(logits, 1)).sum(1).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
