@@ -124,15 +124,18 @@ impl ModelContract {
 
     /// The square crop of a face box: side = max(w, h) * (1 + 2 * margin), same centre.
     pub fn crop_region(&self, b: &BBox) -> Region {
-        let side = f64::from(b.width().max(b.height()).max(1.0))
-            * (1.0 + 2.0 * f64::from(self.crop_margin));
-        let (cx, cy) = b.center();
-        Region {
-            left: f64::from(cx) - side / 2.0,
-            top: f64::from(cy) - side / 2.0,
-            width: side,
-            height: side,
-        }
+        square_around(b, self.crop_margin)
+    }
+}
+
+fn square_around(b: &BBox, margin: f32) -> Region {
+    let side = f64::from(b.width().max(b.height()).max(1.0)) * (1.0 + 2.0 * f64::from(margin));
+    let (cx, cy) = b.center();
+    Region {
+        left: f64::from(cx) - side / 2.0,
+        top: f64::from(cy) - side / 2.0,
+        width: side,
+        height: side,
     }
 }
 
@@ -193,11 +196,26 @@ impl Classifier {
         image: ArrayView3<'_, u8>,
         boxes: &[BBox],
     ) -> Result<Vec<Vec<f32>>, Error> {
-        if boxes.is_empty() {
+        let margin = self.contract.crop_margin;
+        self.classify_regions(boxes.iter().map(|b| (image, square_around(b, margin))))
+    }
+
+    /// Class probabilities for images that are each one face, already cropped (face data sets
+    /// such as FER2013): the whole image, padded to a square if needed, without the crop margin.
+    pub fn classify_crops(&mut self, faces: &[ArrayView3<'_, u8>]) -> Result<Vec<Vec<f32>>, Error> {
+        self.classify_regions(faces.iter().map(|f| (*f, whole_square(f.dim()))))
+    }
+
+    fn classify_regions<'i>(
+        &mut self,
+        crops: impl ExactSizeIterator<Item = (ArrayView3<'i, u8>, Region)>,
+    ) -> Result<Vec<Vec<f32>>, Error> {
+        let n = crops.len();
+        if n == 0 {
             return Ok(Vec::new());
         }
         let c = &self.contract;
-        let (n, ch, h, w) = (boxes.len(), c.channels(), c.height, c.width);
+        let (ch, h, w) = (c.channels(), c.height, c.width);
         self.batch.resize(n * ch * h * w, 0.0);
         let mut batch =
             ArrayViewMut4::from_shape((n, ch, h, w), &mut self.batch[..]).map_err(|e| {
@@ -206,8 +224,8 @@ impl Classifier {
                     reason: e.to_string(),
                 }
             })?;
-        for (b, mut slot) in boxes.iter().zip(batch.axis_iter_mut(Axis(0))) {
-            crop_into(&mut self.resizer, image, c, &c.crop_region(b), &mut slot)?;
+        for ((image, region), mut slot) in crops.zip(batch.axis_iter_mut(Axis(0))) {
+            crop_into(&mut self.resizer, image, c, &region, &mut slot)?;
         }
         self.infer(n)
     }
@@ -293,6 +311,17 @@ impl Classifier {
                 }
             })
             .collect())
+    }
+}
+
+/// The square with the image's centre and its longer side.
+fn whole_square((h, w, _): (usize, usize, usize)) -> Region {
+    let side = h.max(w) as f64;
+    Region {
+        left: (w as f64 - side) / 2.0,
+        top: (h as f64 - side) / 2.0,
+        width: side,
+        height: side,
     }
 }
 

@@ -130,7 +130,8 @@ pub struct LabelScore {
     pub accuracy: f64,
     /// Per class: recall among its labels (None when the class has no label).
     pub recall: Vec<(String, Option<f64>)>,
-    /// rows: true class; columns: predicted class, then "no face".
+    /// rows: true class; columns: predicted class, then "no face" (replay: labels without a
+    /// detected face; absent when scoring ready-cropped faces).
     pub confusion: Vec<Vec<usize>>,
 }
 
@@ -165,30 +166,40 @@ pub fn score(labels: &[Label], records: &[FrameRecord], classes: &[String]) -> L
             .unwrap_or(k);
         confusion[truth][predicted] += 1;
     }
-    let correct = (0..k).map(|i| confusion[i][i]).sum();
-    let no_face = confusion.iter().map(|row| row[k]).sum();
-    let recall = classes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let n: usize = confusion[i].iter().sum();
-            (
-                c.clone(),
-                (n > 0).then(|| confusion[i][i] as f64 / n as f64),
-            )
-        })
-        .collect();
-    LabelScore {
-        labels: labels.len(),
-        correct,
-        no_face,
-        accuracy: if labels.is_empty() {
-            0.0
-        } else {
-            correct as f64 / labels.len() as f64
-        },
-        recall,
-        confusion,
+    LabelScore::from_confusion(confusion, classes)
+}
+
+impl LabelScore {
+    /// Accuracy and per-class recall from a confusion matrix: rows true classes, columns
+    /// predicted classes, optionally followed by a "no face" column.
+    pub fn from_confusion(confusion: Vec<Vec<usize>>, classes: &[String]) -> Self {
+        let k = classes.len();
+        let labels: usize = confusion.iter().flatten().sum();
+        let correct = (0..k).map(|i| confusion[i][i]).sum();
+        let no_face = confusion.iter().filter_map(|row| row.get(k)).sum();
+        let recall = classes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let n: usize = confusion[i].iter().sum();
+                (
+                    c.clone(),
+                    (n > 0).then(|| confusion[i][i] as f64 / n as f64),
+                )
+            })
+            .collect();
+        LabelScore {
+            labels,
+            correct,
+            no_face,
+            accuracy: if labels == 0 {
+                0.0
+            } else {
+                correct as f64 / labels as f64
+            },
+            recall,
+            confusion,
+        }
     }
 }
 

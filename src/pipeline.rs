@@ -53,6 +53,16 @@ pub struct Pipeline {
     config: PipelineConfig,
 }
 
+/// The expression classifier `config` names (its default resolved through [`models::resolve`]).
+pub fn open_classifier(config: &PipelineConfig) -> Result<Classifier, Error> {
+    let path = models::resolve(
+        &config.classifier.model,
+        models::DEFAULT_CLASSIFIER,
+        &config.models_dir,
+    );
+    Ok(Classifier::open(&path, config.threads)?.with_flip_average(config.classifier.flip_average))
+}
+
 impl Pipeline {
     /// Load the models named by `config` (defaults resolved through [`models::resolve`]).
     /// ONNX Runtime must already be initialised with [`crate::runtime::init_runtime`], or it is
@@ -69,15 +79,7 @@ impl Pipeline {
         );
         let detector = open_detector(&config.detector, detector_model.clone(), config.threads)?;
         let classifier = if config.classifier.enabled {
-            let path = models::resolve(
-                &config.classifier.model,
-                models::DEFAULT_CLASSIFIER,
-                &config.models_dir,
-            );
-            Some(
-                Classifier::open(&path, config.threads)?
-                    .with_flip_average(config.classifier.flip_average),
-            )
+            Some(open_classifier(&config)?)
         } else {
             None
         };

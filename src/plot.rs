@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Once;
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 const W: u32 = 800;
 const H: u32 = 420;
@@ -245,8 +246,8 @@ pub fn expression_timeline(
     })
 }
 
-/// Confusion matrix: rows are true classes, columns predicted classes then "no face"; cells
-/// coloured by row-normalised recall, annotated with counts.
+/// Confusion matrix: rows are true classes, columns predicted classes (then "no face" when the
+/// rows have one more column); cells coloured by row-normalised recall, annotated with counts.
 pub fn confusion_matrix(
     confusion: &[Vec<usize>],
     labels: &[String],
@@ -254,45 +255,64 @@ pub fn confusion_matrix(
     path: &Path,
 ) -> Result<(), PlotError> {
     let mut cols: Vec<String> = labels.to_vec();
-    cols.push("no face".into());
+    if confusion
+        .first()
+        .is_some_and(|row| row.len() > labels.len())
+    {
+        cols.push("no face".into());
+    }
     let (nr, nc) = (labels.len(), cols.len());
+    // Segmented axes put each label under the centre of its cell; row 0 is drawn at the top.
+    let cell = |c: usize, r: usize| -> [(SegmentValue<usize>, SegmentValue<usize>); 2] {
+        let y = nr - 1 - r;
+        [
+            (SegmentValue::Exact(c), SegmentValue::Exact(y + 1)),
+            (SegmentValue::Exact(c + 1), SegmentValue::Exact(y)),
+        ]
+    };
     render(path, |root| {
         let mut chart = chart_builder(root, title, 80)
-            .build_cartesian_2d(0..nc, 0..nr)
+            .build_cartesian_2d((0..nc - 1).into_segmented(), (0..nr - 1).into_segmented())
             .map_err(s)?;
+        let name = |names: &[String], v: &SegmentValue<usize>, flip: bool| match v {
+            SegmentValue::CenterOf(i) if *i < names.len() => {
+                names[if flip { names.len() - 1 - i } else { *i }].clone()
+            }
+            _ => String::new(),
+        };
         chart
             .configure_mesh()
             .disable_mesh()
             .x_labels(nc)
             .y_labels(nr)
-            .x_label_formatter(&|i| cols.get(*i).cloned().unwrap_or_default())
-            .y_label_formatter(&|i| {
-                labels
-                    .get(nr.saturating_sub(1 + *i))
-                    .cloned()
-                    .unwrap_or_default()
-            })
+            .x_label_formatter(&|v| name(&cols, v, false))
+            .y_label_formatter(&|v| name(labels, v, true))
             .x_desc("predicted")
             .y_desc("labelled")
             .draw()
             .map_err(s)?;
         for (r, row) in confusion.iter().enumerate() {
             let total = row.iter().sum::<usize>().max(1) as f64;
-            let y = nr - 1 - r;
             for (c, &n) in row.iter().enumerate() {
-                let v = n as f64 / total;
-                let shade = (255.0 * (1.0 - 0.8 * v)) as u8;
+                let shade = (255.0 * (1.0 - 0.8 * n as f64 / total)) as u8;
                 chart
                     .draw_series([Rectangle::new(
-                        [(c, y), (c + 1, y + 1)],
+                        cell(c, r),
                         RGBColor(shade, shade, 255).filled(),
                     )])
                     .map_err(s)?;
+                let style = ("sans-serif", 16)
+                    .into_font()
+                    .color(&BLACK)
+                    .pos(Pos::new(HPos::Center, VPos::Center));
                 chart
                     .draw_series([Text::new(
                         n.to_string(),
-                        (c, y),
-                        ("sans-serif", 16).into_font(),
+                        (
+                            SegmentValue::CenterOf(c),
+                            SegmentValue::CenterOf(nr - 1 - r),
+                        ),
+                        style,
                     )])
                     .map_err(s)?;
             }

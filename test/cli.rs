@@ -126,7 +126,11 @@ fn bad_image_files_are_reported_and_the_good_ones_still_processed() {
 
 fn one_line_error(args: &[&str]) -> String {
     let img = common::data("images/maksssksksss4.jpg");
-    let out = common::masked_fer_paths(args, &[img]);
+    failure_line(common::masked_fer_paths(args, &[img]))
+}
+
+/// Exit status 2 and one line on stderr, no panic.
+fn failure_line(out: std::process::Output) -> String {
     assert_eq!(
         out.status.code(),
         Some(2),
@@ -168,6 +172,31 @@ fn wrong_or_missing_models_name_the_file() {
     std::fs::write(garbage.path(), b"not onnx").unwrap();
     let err = one_line_error(&["detect", "--classifier", garbage.path().to_str().unwrap()]);
     assert!(err.contains(&*garbage.path().to_string_lossy()), "{err}");
+}
+
+#[test]
+fn eval_classifier_names_the_bad_folder_or_image() {
+    let eval = |dir: &std::path::Path| {
+        failure_line(common::masked_fer(&[
+            "eval-classifier",
+            dir.to_str().unwrap(),
+        ]))
+    };
+    let d = tempfile::tempdir().unwrap();
+    let happy = d.path().join("happy");
+    std::fs::create_dir(&happy).unwrap();
+    std::fs::copy(
+        common::data("images/maksssksksss4.jpg"),
+        happy.join("face.jpg"),
+    )
+    .unwrap();
+    std::fs::create_dir(d.path().join("contempt")).unwrap();
+    assert!(eval(d.path()).contains("\"contempt\""));
+    std::fs::remove_dir(d.path().join("contempt")).unwrap();
+    let jpeg = std::fs::read(happy.join("face.jpg")).unwrap();
+    std::fs::write(happy.join("cut.jpg"), &jpeg[..jpeg.len() / 3]).unwrap();
+    assert!(eval(d.path()).contains("cut.jpg"));
+    assert!(eval(&d.path().join("nowhere")).contains("nowhere"));
 }
 
 #[test]

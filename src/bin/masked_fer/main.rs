@@ -2,7 +2,8 @@
 
 mod bench;
 mod detect_cmd;
-mod eval_cmd;
+mod eval_classifier_cmd;
+mod eval_detector_cmd;
 mod options;
 mod replay_cmd;
 
@@ -38,7 +39,10 @@ enum Command {
     /// Detect faces and classify expressions in image files (JPEG or PNG).
     Detect(detect_cmd::Args),
     /// Score a detector against Pascal VOC face boxes (recall by size, precision, ms/image).
-    EvalDetector(eval_cmd::Args),
+    EvalDetector(eval_detector_cmd::Args),
+    /// Score the expression classifier on labelled face crops, one folder per class (FER2013's
+    /// layout): accuracy, per-class recall, confusion matrix.
+    EvalClassifier(eval_classifier_cmd::Args),
     /// Run every camera frame of a rosbag2 bag (MCAP or sqlite3) through the pipeline; write
     /// a result bag and a report.
     Replay(replay_cmd::Args),
@@ -49,6 +53,13 @@ enum Command {
 }
 
 fn main() {
+    // Die quietly on a closed pipe (`masked_fer detect ... | head`), as command-line tools do,
+    // instead of panicking on the next print.
+    // SAFETY: called before any other thread exists; restores the default disposition.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     env_logger::Builder::from_env(
         env_logger::Env::default().default_filter_or(if cli.global.verbose {
@@ -60,7 +71,8 @@ fn main() {
     .init();
     let result: Result<i32> = match cli.command {
         Command::Detect(args) => detect_cmd::run(&cli.global, args),
-        Command::EvalDetector(args) => eval_cmd::run(&cli.global, args),
+        Command::EvalDetector(args) => eval_detector_cmd::run(&cli.global, args),
+        Command::EvalClassifier(args) => eval_classifier_cmd::run(&cli.global, args),
         Command::Replay(args) => replay_cmd::run(&cli.global, args),
         Command::Bench(args) => bench::run(&cli.global, args),
     };

@@ -32,7 +32,7 @@ pub struct Global {
 }
 
 /// Detector and classifier choices.
-#[derive(Args, Clone)]
+#[derive(Args, Clone, Default)]
 pub struct ModelArgs {
     /// Face detector: retinaface (better on masked and small faces) or blazeface (faster,
     /// close-range only).
