@@ -386,7 +386,7 @@ pub static SPECS: &[Spec] = &[
     },
     Spec {
         name: "classifier.flip_average",
-        description: "Also classify each face mirrored left-right and average the two (+0.7 points masked, +1.9 clean validation accuracy; one more classification per face). Start-up only.",
+        description: "Also classify each face mirrored left-right and average the two (+1.5 points masked, +1.4 clean validation accuracy with the default model; one more classification per face). Start-up only.",
         live: false,
         get: |p| ParameterValue::Bool(p.pipeline.classifier.flip_average),
         set: |p, v| {
