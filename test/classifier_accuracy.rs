@@ -12,12 +12,7 @@ const PYTHON_REPORT: &str = "training/results/slim_rgc_mixed64_e80_int8/metrics.
 
 #[test]
 fn default_classifier_scores_what_training_measured() {
-    let fer = common::repo().join("../shared/datasets/fer2013");
-    assert!(
-        fer.join("val").is_dir(),
-        "data set missing: {} (the shared data sets sit beside the checkout)",
-        fer.display()
-    );
+    let fer = common::shared_dataset("fer2013", "val");
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(common::repo().join(PYTHON_REPORT)).unwrap())
             .unwrap();

@@ -6,12 +6,7 @@ mod common;
 
 #[test]
 fn default_detector_keeps_its_measured_recall_and_precision() {
-    let dataset = common::repo().join("../shared/datasets/face_mask");
-    assert!(
-        dataset.join("annotations").is_dir(),
-        "data set missing: {} (the shared data sets sit beside the checkout)",
-        dataset.display()
-    );
+    let dataset = common::shared_dataset("face_mask", "annotations");
     let out = common::masked_fer(&["eval-detector", "--json", dataset.to_str().unwrap()]);
     let v = &common::stdout_json_lines(&out)[0];
     assert_eq!(v["detector"], "retinaface");

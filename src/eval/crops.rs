@@ -46,20 +46,8 @@ pub fn list_labelled_faces(
     classes: &[String],
     exclude: &BTreeSet<String>,
 ) -> Result<LabelledFaces, CropsError> {
-    let read = |p: &Path| {
-        std::fs::read_dir(p).map_err(|source| CropsError::Read {
-            path: p.to_path_buf(),
-            source,
-        })
-    };
     let (mut faces, mut excluded) = (Vec::new(), 0);
-    for entry in read(dir)? {
-        let folder = entry
-            .map_err(|source| CropsError::Read {
-                path: dir.to_path_buf(),
-                source,
-            })?
-            .path();
+    for folder in entries(dir)? {
         if !folder.is_dir() {
             continue;
         }
@@ -77,13 +65,7 @@ pub fn list_labelled_faces(
                 classes: classes.join(", "),
             });
         };
-        for file in read(&folder)? {
-            let path = file
-                .map_err(|source| CropsError::Read {
-                    path: folder.clone(),
-                    source,
-                })?
-                .path();
+        for path in entries(&folder)? {
             let is_image = path.extension().is_some_and(|e| {
                 ["jpg", "jpeg", "png"].contains(&e.to_string_lossy().to_ascii_lowercase().as_str())
             });
@@ -108,6 +90,18 @@ pub fn list_labelled_faces(
     }
     faces.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(LabelledFaces { faces, excluded })
+}
+
+/// The paths in `dir`, with any read failure naming `dir`.
+fn entries(dir: &Path) -> Result<Vec<PathBuf>, CropsError> {
+    let read_error = |source: std::io::Error| CropsError::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::read_dir(dir)
+        .map_err(read_error)?
+        .map(|e| e.map(|e| e.path()).map_err(read_error))
+        .collect()
 }
 
 #[cfg(test)]

@@ -9,6 +9,17 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A data set of `../shared/datasets` (beside the checkout), checked to hold `must_hold`.
+pub fn shared_dataset(name: &str, must_hold: &str) -> PathBuf {
+    let dir = repo().join("../shared/datasets").join(name);
+    assert!(
+        dir.join(must_hold).exists(),
+        "data set missing: {} (the shared data sets sit beside the checkout)",
+        dir.join(must_hold).display()
+    );
+    dir
+}
+
 pub fn data(rel: &str) -> PathBuf {
     repo().join("test/data").join(rel)
 }
