@@ -87,6 +87,11 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--init-from", metavar="RUN",
+                    help="start from the weights of runs/RUN/best.pt (same arch and input size) with a fresh "
+                         "optimiser and schedule: a warm restart that extends a finished run")
+    ap.add_argument("--max-lr", type=float, default=2e-3, help="peak learning rate of the one-cycle schedule "
+                    "(improved/mixed recipes)")
     ap.add_argument("--compile", action="store_true",
                     help="torch.compile the training step's network (~2 min to compile, ~1.15x faster steps)")
     args = ap.parse_args()
@@ -110,10 +115,17 @@ def main():
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.75, patience=20)
         smoothing = 0.0
     else:
-        opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=5e-4)
+        opt = torch.optim.AdamW(net.parameters(), lr=args.max_lr, weight_decay=5e-4)
         steps = args.epochs * math.ceil(len(idx) / args.batch)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps, pct_start=0.15)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.max_lr, total_steps=steps, pct_start=0.15)
         smoothing = 0.05
+    if args.init_from:
+        init = torch.load(RUNS_DIR / args.init_from / "best.pt", weights_only=False)
+        if (init["arch"], init["input_size"]) != (args.arch, args.input_size):
+            raise SystemExit(f"--init-from {args.init_from}: its arch/input size {init['arch']}/{init['input_size']} "
+                             f"differ from {args.arch}/{args.input_size}")
+        net.load_state_dict(init["model"])
+        print(f"initialised from {args.init_from} (epoch {init['epoch']}, masked {init['best']:.4f})")
     # Compiled for training steps only; evaluation and checkpoints use the plain module (same weights).
     train_net = torch.compile(net) if args.compile else net
     start_epoch, best = 0, -1.0
