@@ -1,9 +1,12 @@
 """Training curves of every run whose log is kept in results/<run>/log.csv: masked and clean
-validation accuracy per epoch, and training loss, in one PNG (docs/training_curves.png).
+validation accuracy per epoch, and training loss, in one PNG (docs/training_curves.png). A run
+started from another run's weights (`train --init-from`) is drawn from where that run's best
+epoch left off.
 
   python -m masked_fer_train.curves
 """
 import csv
+import json
 
 import matplotlib
 
@@ -15,12 +18,21 @@ from .paths import TRAINING_DIR  # noqa: E402
 OUT = TRAINING_DIR / "docs" / "training_curves.png"
 
 
+def first_epoch(run_dir) -> int:
+    """0, or for a warm restart the epoch after the best epoch of the run it started from."""
+    config = run_dir / "config.json"
+    source = json.loads(config.read_text()).get("init_from") if config.exists() else None
+    if not source:
+        return 0
+    return json.loads((run_dir.parent / source / "metrics.json").read_text())["epoch"] + 1
+
+
 def main():
     logs = sorted((TRAINING_DIR / "results").glob("*/log.csv"))
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     for log in logs:
         rows = list(csv.DictReader(open(log)))
-        epochs = [int(r["epoch"]) for r in rows]
+        epochs = [int(r["epoch"]) + first_epoch(log.parent) for r in rows]
         name = log.parent.name
         line, = axes[0].plot(epochs, [float(r["val_masked_acc"]) for r in rows], label=name)
         axes[1].plot(epochs, [float(r["val_clean_acc"]) for r in rows], color=line.get_color(), label=name)
