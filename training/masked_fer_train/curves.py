@@ -32,7 +32,8 @@ def main():
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     for log in logs:
         rows = list(csv.DictReader(open(log)))
-        epochs = [int(r["epoch"]) + first_epoch(log.parent) for r in rows]
+        start = first_epoch(log.parent)
+        epochs = [int(r["epoch"]) + start for r in rows]
         name = log.parent.name
         line, = axes[0].plot(epochs, [float(r["val_masked_acc"]) for r in rows], label=name)
         axes[1].plot(epochs, [float(r["val_clean_acc"]) for r in rows], color=line.get_color(), label=name)
