@@ -1,17 +1,33 @@
-"""Validation: FER2013 PublicTest minus the 280 train duplicates, masked (fixed seed) and clean."""
+"""Validation: FER2013 PublicTest minus the 280 train duplicates, masked (fixed seeds) and clean."""
 import numpy as np
 import torch
 
 from .fer_data import FERPLUS_TO_LABEL  # noqa: F401  (documents the vote mapping)
+from .mask_families import FAMILIES
+from .masked_set import family_of, variant_of
 
 
-def val_sets(data: dict, masked: np.ndarray) -> dict:
+def val_sets(data: dict, masked: np.ndarray, families: np.ndarray | None = None, per_family: bool = False,
+             hold_out: str | None = None) -> dict:
+    """"masked" (v1 renderer, variant 0), "clean", and with the families cache: "families" (each
+    face with family (index % 7): all families, balanced; the held-out family's faces dropped
+    when `hold_out` is set, so that model selection never sees it) and, with `per_family`,
+    "family:<name>" (every face with that family's occluder)."""
     idx = np.flatnonzero((data["split"] == "val") & ~data["val_dup"])
+    out = {"masked": _vset(data, idx, masked[idx, 0]), "clean": _vset(data, idx, data["images"][idx])}
+    if families is not None:
+        keep = idx if hold_out is None else idx[family_of(idx, 0) != FAMILIES.index(hold_out)]
+        out["families"] = _vset(data, keep, families[keep, 0])
+        if per_family:
+            for f, name in enumerate(FAMILIES):
+                out[f"family:{name}"] = _vset(data, idx, families[idx, variant_of(idx, f)])
+    return out
+
+
+def _vset(data: dict, idx: np.ndarray, images: np.ndarray) -> dict:
     votes = data["votes"][idx]
     ferplus = np.where(votes.sum(1) > 0, votes.argmax(1), -1)  # -1: no usable FER+ vote
-    common = {"label": data["label"][idx], "ferplus": ferplus, "index": idx}
-    return {"masked": common | {"images": np.ascontiguousarray(masked[idx, 0])},
-            "clean": common | {"images": data["images"][idx]}}
+    return {"label": data["label"][idx], "ferplus": ferplus, "index": idx, "images": np.ascontiguousarray(images)}
 
 
 def resize(x: torch.Tensor, h: int, w: int) -> torch.Tensor:

@@ -18,6 +18,7 @@ import onnxruntime as ort
 import torch
 
 from . import model as M
+from .balance import train_prior
 from .fer_data import load_cache
 from .paths import LABELS, REPO_DIR, RUNS_DIR
 
@@ -54,11 +55,20 @@ def main():
     ap.add_argument("--checkpoint", default="best.pt")
     ap.add_argument("--out", type=pathlib.Path, required=True)
     ap.add_argument("--golden", action="store_true", help=f"also write {GOLDEN.relative_to(REPO_DIR)}")
+    ap.add_argument("--logit-adjust", type=float, default=0.0, metavar="TAU",
+                    help="fold post-hoc logit adjustment into the last layer's bias: logits - TAU * log(training "
+                         "class prior); choose TAU with `python -m masked_fer_train.balance`")
     args = ap.parse_args()
     ck = torch.load(RUNS_DIR / args.run / args.checkpoint, weights_only=False, map_location="cpu")
     net = M.build(ck["arch"])
     net.load_state_dict(ck["model"])
     net.eval()
+    data = load_cache()
+    prior = train_prior(data)
+    if args.logit_adjust:
+        last = [m for m in net.modules() if isinstance(m, torch.nn.Linear)][-1]
+        with torch.no_grad():
+            last.bias -= args.logit_adjust * torch.log(torch.from_numpy(prior))
     size = ck.get("input_size", 48)
     x = torch.zeros(1, 1, size, size)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -67,9 +77,11 @@ def main():
     m = onnx.load(str(args.out))
     meta = {
         "labels": ",".join(LABELS), "input_size": f"{size}x{size}", "color": "gray",
-        "mean": str(ck["mean"]), "std": str(ck["std"]), "crop_margin": f"{crop_margin(load_cache()):.4f}",
+        "mean": str(ck["mean"]), "std": str(ck["std"]), "crop_margin": f"{crop_margin(data):.4f}",
         "outputs": "logits", "arch": ck["arch"], "run": args.run, "epoch": str(ck["epoch"]),
-        "val_masked_accuracy": f"{ck['best']:.4f}", "parameters": str(M.count_params(net)),
+        f"val_{ck.get('selected_on', 'masked')}_accuracy": f"{ck['best']:.4f}",
+        "parameters": str(M.count_params(net)),
+        "logit_adjustment": f"tau={args.logit_adjust} prior=" + ",".join(f"{p:.4f}" for p in prior),
         "source": "masked_fer training/ (FER2013 + FER+ votes with synthetic masks)",
     }
     del m.metadata_props[:]

@@ -37,7 +37,7 @@ class Faces(CalibrationDataReader):
     """Training faces (half of them masked), fed exactly as evaluate.predict_onnx feeds them."""
 
     def __init__(self, meta: dict, count: int, seed: int):
-        data, masked = load_cache(), build_masked()
+        data, masked = load_cache(), build_masked("families")
         train = np.flatnonzero(data["split"] == "train")
         idx = np.sort(np.random.default_rng(seed).choice(train, count, replace=False))
         faces = np.where((np.arange(count) % 2 == 0)[:, None, None], masked[idx, 0], data["images"][idx])

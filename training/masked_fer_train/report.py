@@ -91,15 +91,17 @@ def main():
         title = name
     out = TRAINING_DIR / "results" / name
     out.mkdir(parents=True, exist_ok=True)
-    for vname, vset in val_sets(data, build_masked()).items():
+    for vname, vset in val_sets(data, build_masked("v1"), build_masked("families"), per_family=True).items():
         r = run(vset)
         cm = confusion(vset["label"], r["pred"])
         metrics["validation_images"] = int(len(vset["label"]))
         metrics[vname] = {
             "accuracy": r["accuracy"], "ferplus_accuracy": r["ferplus_accuracy"],
             "recall": {lab: float(cm[i, i] / max(cm[i].sum(), 1)) for i, lab in enumerate(LABELS)},
+            "uar": float(np.mean([cm[i, i] / max(cm[i].sum(), 1) for i in range(len(LABELS))])),
             "confusion": cm.tolist()}
-        plot(cm, f"{title}, {vname} validation: acc {r['accuracy']:.3f}", out / f"confusion_{vname}.png")
+        if ":" not in vname:  # one plot per set, not per family
+            plot(cm, f"{title}, {vname} validation: acc {r['accuracy']:.3f}", out / f"confusion_{vname}.png")
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     print(json.dumps({k: (v if not isinstance(v, dict) else {kk: vv for kk, vv in v.items() if kk != "confusion"})
                       for k, v in metrics.items()}, indent=1))

@@ -9,8 +9,13 @@ Recipes:
   improved  FER+ vote distributions as soft targets (images whose votes are mostly unknown/not-a-face
             dropped), label smoothing 0.05, AdamW lr 2e-3 with one-cycle cosine schedule,
             weight decay 5e-4, batch 128.
-Both use the same masks (70% of training samples masked) and augmentation (affine, flip, lighting,
-contrast, gamma, noise). Writes runs/<name>/{log.csv,last.pt,best.pt}; `--resume` continues.
+  mixed     as improved, target = half FER+ votes + half FER2013 label.
+All use the same masks (70% of training samples masked) and augmentation (affine, flip, lighting,
+contrast, gamma, noise). Masks: `--masks families` (mask_families.py, the default) or `v1`
+(mask.py, every run before the families); `--hold-out FAMILY` trains without one family
+(leave-one-family-out); `--erase P` adds generic lower-face occlusion. `--init-onnx` starts from
+an exported model (the shipped one). Writes runs/<name>/{log.csv,last.pt,best.pt}; `--resume`
+continues.
 """
 import argparse
 import csv
@@ -25,7 +30,8 @@ import torch.nn.functional as F
 from . import model as M
 from .evaluate import evaluate, val_sets
 from .fer_data import load_cache
-from .masked_set import build_masked
+from .mask_families import FAMILIES
+from .masked_set import build_masked, variant_of
 from .paths import RUNS_DIR
 
 MEAN, STD = 0.5, 0.25  # on 0-1 grey values; recorded in the ONNX metadata at export
@@ -51,6 +57,21 @@ def augment(x: torch.Tensor, gen: torch.Generator, size: int) -> torch.Tensor:
     x = x.clamp_min(1e-4) ** gamma
     x = x + torch.randn(x.shape, generator=gen) * torch.rand(b, 1, 1, 1, generator=gen) * 0.03
     return x.clamp(0, 1)
+
+
+def erase_lower(x: torch.Tensor, gen: torch.Generator, prob: float) -> torch.Tensor:
+    """Generic lower-face occlusion (random erasing): with probability `prob`, a rectangle in the
+    lower 60% of the face, at least a third of its width, filled with one random grey or noise."""
+    b, _, h, w = x.shape
+    pick = torch.rand(b, generator=gen) < prob
+    for i in torch.nonzero(pick).flatten().tolist():
+        r = torch.rand(5, generator=gen)
+        eh, ew = int(h * (0.2 + 0.4 * r[0])), int(w * (0.35 + 0.65 * r[1]))
+        y0 = int(h * 0.4 + (h - int(h * 0.4) - eh) * r[2])
+        x0 = int((w - ew) * r[3])
+        fill = torch.rand(1, eh, ew, generator=gen) if r[4] < 0.3 else torch.rand(1, generator=gen).expand(1, eh, ew)
+        x[i, :, y0:y0 + eh, x0:x0 + ew] = fill
+    return x
 
 
 def targets(data: dict, idx: np.ndarray, recipe: str) -> torch.Tensor:
@@ -84,29 +105,44 @@ def main():
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--mask-prob", type=float, default=0.7)
+    ap.add_argument("--masks", default="families", choices=["families", "v1"],
+                    help="mask renderer for training: the families (mask_families.py) or the first one (mask.py)")
+    ap.add_argument("--hold-out", choices=FAMILIES, help="--masks families: train without this family "
+                    "(leave-one-family-out); model selection does not see it either")
+    ap.add_argument("--erase", type=float, default=0.0, metavar="P",
+                    help="probability of a random lower-face rectangle erased per training face (after the masks)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--init-from", metavar="RUN",
                     help="start from the weights of runs/RUN/best.pt (same arch and input size) with a fresh "
                          "optimiser and schedule: a warm restart that extends a finished run")
+    ap.add_argument("--init-onnx", metavar="FILE",
+                    help="start from an exported float ONNX model of the same arch and input size (BatchNorm "
+                         "unfolded, see warm_start.py), with a fresh optimiser and schedule")
     ap.add_argument("--max-lr", type=float, default=2e-3, help="peak learning rate of the one-cycle schedule "
                     "(improved/mixed recipes)")
     ap.add_argument("--compile", action="store_true",
                     help="torch.compile the training step's network (~2 min to compile, ~1.15x faster steps)")
     args = ap.parse_args()
+    if args.hold_out and args.masks != "families":
+        ap.error("--hold-out needs --masks families")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     out = RUNS_DIR / args.name
     out.mkdir(parents=True, exist_ok=True)
 
     data = load_cache()
-    masked = build_masked()
+    masked_v1 = build_masked("v1")
+    families = build_masked("families")
     idx = train_indices(data, args.recipe)
     clean = torch.from_numpy(data["images"][idx])
-    masks = torch.from_numpy(np.ascontiguousarray(masked[idx]))  # [N,V,48,48]
+    masks = torch.from_numpy(np.ascontiguousarray((families if args.masks == "families" else masked_v1)[idx]))
+    # Variant that holds the held-out family per training image (never drawn), or -1.
+    held = torch.from_numpy(variant_of(idx, FAMILIES.index(args.hold_out))) if args.hold_out else None
     y = targets(data, idx, args.recipe)
-    vsets = val_sets(data, masked)
+    vsets = val_sets(data, masked_v1, families, hold_out=args.hold_out)
+    select = "families" if args.masks == "families" else "masked"  # the masked set that picks best.pt
 
     # channels_last: 1.5x faster depthwise convolutions on CPU (measured, 2 threads, 64x64)
     net = M.build(args.arch).to(memory_format=torch.channels_last)
@@ -126,6 +162,18 @@ def main():
                              f"differ from {args.arch}/{args.input_size}")
         net.load_state_dict(init["model"])
         print(f"initialised from {args.init_from} (epoch {init['epoch']}, masked {init['best']:.4f})")
+    if args.init_onnx:
+        from .warm_start import load_onnx
+        calib_idx = torch.randperm(len(idx), generator=torch.Generator().manual_seed(1))[:2048]
+        calib = augment(torch.where((torch.arange(2048) % 2 == 0)[:, None, None], masks[calib_idx, 0],
+                                    clean[calib_idx])[:, None].float() / 255.0, torch.Generator().manual_seed(2),
+                        args.input_size)
+        load_onnx(net, args.init_onnx, ((calib - MEAN) / STD).contiguous(memory_format=torch.channels_last))
+        import onnx
+        meta = {p.key: p.value for p in onnx.load(args.init_onnx, load_external_data=False).metadata_props}
+        source = {"init_onnx_run": meta.get("run"), "init_onnx_epoch": int(meta.get("epoch", -1))}
+        start = {k: evaluate(net, v, MEAN, STD, args.input_size)["accuracy"] for k, v in vsets.items()}
+        print(f"initialised from {args.init_onnx}: " + ", ".join(f"{k} {v:.4f}" for k, v in start.items()))
     # Compiled for training steps only; evaluation and checkpoints use the plain module (same weights).
     train_net = torch.compile(net) if args.compile else net
     start_epoch, best = 0, -1.0
@@ -136,13 +184,14 @@ def main():
         start_epoch, best = ck["epoch"] + 1, ck["best"]
         gen.set_state(ck["gen"])
         print(f"resumed at epoch {start_epoch}, best {best:.4f}")
-    (out / "config.json").write_text(json.dumps(vars(args) | {"mean": MEAN, "std": STD, "train_images": len(idx)}, indent=2))
+    config = vars(args) | {"mean": MEAN, "std": STD, "train_images": len(idx)} | (source if args.init_onnx else {})
+    (out / "config.json").write_text(json.dumps(config, indent=2))
     log_new = not (out / "log.csv").exists() or start_epoch == 0
     log = open(out / "log.csv", "w" if log_new else "a", newline="")
     writer = csv.writer(log)
     if log_new:
         writer.writerow(["epoch", "lr", "train_loss", "train_acc", "val_masked_acc", "val_masked_ferplus_acc",
-                         "val_clean_acc", "seconds"])
+                         "val_clean_acc", "val_families_acc", "seconds"])
 
     for epoch in range(start_epoch, args.epochs):
         net.train()
@@ -152,9 +201,15 @@ def main():
         for s in range(0, len(perm), args.batch):
             bi = perm[s:s + args.batch]
             use_mask = torch.rand(len(bi), generator=gen) < args.mask_prob
-            variant = torch.randint(0, masks.shape[1], (len(bi),), generator=gen)
+            if held is None:
+                variant = torch.randint(0, masks.shape[1], (len(bi),), generator=gen)
+            else:  # one of the other families, uniformly
+                variant = torch.randint(0, masks.shape[1] - 1, (len(bi),), generator=gen)
+                variant += (variant >= held[bi]).long()
             imgs = torch.where(use_mask[:, None, None], masks[bi, variant], clean[bi])
             x = augment(imgs[:, None].float() / 255.0, gen, args.input_size)
+            if args.erase:
+                x = erase_lower(x, gen, args.erase)
             x = ((x - MEAN) / STD).contiguous(memory_format=torch.channels_last)
             t = y[bi]
             if smoothing:
@@ -170,18 +225,20 @@ def main():
             tot_ok += (logits.argmax(1) == t.argmax(1)).sum().item()
             seen += len(bi)
         res = {k: evaluate(net, v, MEAN, STD, args.input_size) for k, v in vsets.items()}
-        score = res["masked"]["accuracy"]
+        score = res[select]["accuracy"]
         if args.recipe == "paper":
             sched.step(score)
         lr = opt.param_groups[0]["lr"]
-        writer.writerow([epoch, f"{lr:.3g}", f"{tot_loss / seen:.4f}", f"{tot_ok / seen:.4f}", f"{score:.4f}",
-                         f"{res['masked']['ferplus_accuracy']:.4f}", f"{res['clean']['accuracy']:.4f}",
+        writer.writerow([epoch, f"{lr:.3g}", f"{tot_loss / seen:.4f}", f"{tot_ok / seen:.4f}",
+                         f"{res['masked']['accuracy']:.4f}", f"{res['masked']['ferplus_accuracy']:.4f}",
+                         f"{res['clean']['accuracy']:.4f}", f"{res['families']['accuracy']:.4f}",
                          f"{time.time() - t0:.0f}"])
         log.flush()
-        print(f"epoch {epoch} loss {tot_loss / seen:.4f} masked {score:.4f} clean {res['clean']['accuracy']:.4f} "
-              f"({time.time() - t0:.0f}s)", flush=True)
+        print(f"epoch {epoch} loss {tot_loss / seen:.4f} masked(v1) {res['masked']['accuracy']:.4f} families "
+              f"{res['families']['accuracy']:.4f} clean {res['clean']['accuracy']:.4f} ({time.time() - t0:.0f}s)",
+              flush=True)
         state = {"model": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "epoch": epoch,
-                 "best": max(best, score), "gen": gen.get_state(), "arch": args.arch, "mean": MEAN, "std": STD,
+                 "best": max(best, score), "selected_on": select, "gen": gen.get_state(), "arch": args.arch, "mean": MEAN, "std": STD,
                  "input_size": args.input_size}
         if score > best:
             best = score
