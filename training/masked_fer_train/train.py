@@ -186,9 +186,9 @@ def main():
         net.load_state_dict(ck["model"]), opt.load_state_dict(ck["opt"])
         if args.recipe != "paper" and ck["sched"]["total_steps"] != steps:
             # A changed --epochs re-plans the one-cycle schedule: the new length's curve from this step on.
-            done = ck["sched"]["last_epoch"]
+            done = ck["sched"]["last_epoch"]  # the constructor steps once more, to `done`
             sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.max_lr, total_steps=steps, pct_start=0.15,
-                                                        last_epoch=done)
+                                                        last_epoch=done - 1)
             print(f"schedule re-planned for {args.epochs} epochs ({ck['sched']['total_steps']} -> {steps} steps), "
                   f"at step {done}, lr {sched.get_last_lr()[0]:.3g}")
         else:
@@ -231,7 +231,8 @@ def main():
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            if args.recipe != "paper":
+            # (A run re-planned before this guard existed is one step ahead: it keeps its last lr.)
+            if args.recipe != "paper" and sched.last_epoch < sched.total_steps:
                 sched.step()
             tot_loss += loss.item() * len(bi)
             tot_ok += (logits.argmax(1) == t.argmax(1)).sum().item()
