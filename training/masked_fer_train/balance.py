@@ -17,7 +17,7 @@ import json
 
 import numpy as np
 
-from .evaluate import predict_onnx, val_sets
+from .evaluate import predict_onnx, score, val_sets
 from .fer_data import load_cache
 from .masked_set import build_masked
 from .paths import LABELS, TRAINING_DIR
@@ -39,11 +39,10 @@ def adjust(probs: np.ndarray, prior: np.ndarray, tau: float) -> np.ndarray:
 
 
 def figures(probs: np.ndarray, vset: dict, sl: slice) -> dict:
-    pred, labels, ferplus = probs[sl].argmax(1), vset["label"][sl], vset["ferplus"][sl]
-    recall = [float((pred[labels == c] == c).mean()) for c in range(len(LABELS))]
-    ok = ferplus >= 0
-    return {"accuracy": float((pred == labels).mean()), "ferplus_accuracy": float((pred[ok] == ferplus[ok]).mean()),
-            "uar": float(np.mean(recall)), "recall": dict(zip(LABELS, recall))}
+    """evaluate.score on the faces `sl` of `vset`, without the per-face arrays."""
+    r = score(probs[sl], {"label": vset["label"][sl], "ferplus": vset["ferplus"][sl]})
+    return {"accuracy": r["accuracy"], "ferplus_accuracy": r["ferplus_accuracy"], "uar": r["uar"],
+            "recall": dict(zip(LABELS, r["recall"]))}
 
 
 def choose(rows: dict) -> float:

@@ -74,8 +74,11 @@ def evaluate(net, vset: dict, mean: float, std: float, size: int = 48) -> dict:
 
 
 def score(probs: np.ndarray, vset: dict) -> dict:
-    pred = probs.argmax(1)
+    """Accuracy against FER2013 labels and the FER+ majority vote, per-class recall (FER2013
+    labels, in label order) and UAR, their mean."""
+    pred, label = probs.argmax(1), vset["label"]
     ok = vset["ferplus"] >= 0
-    return {"accuracy": float((pred == vset["label"]).mean()),
+    recall = [float((pred[label == c] == c).sum() / max((label == c).sum(), 1)) for c in range(probs.shape[1])]
+    return {"accuracy": float((pred == label).mean()),
             "ferplus_accuracy": float((pred[ok] == vset["ferplus"][ok]).mean()),
-            "pred": pred, "probs": probs}
+            "recall": recall, "uar": float(np.mean(recall)), "pred": pred, "probs": probs}

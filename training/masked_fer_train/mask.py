@@ -24,7 +24,7 @@ STYLES = [
 ]
 
 
-def _local_frame(lm: np.ndarray):
+def local_frame(lm: np.ndarray):
     le, re, nose, lmo, rmo = lm
     eye_c, mouth_c = (le + re) / 2, (lmo + rmo) / 2
     right = re - le
@@ -39,7 +39,7 @@ def _local_frame(lm: np.ndarray):
 
 def _outline(lm: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Mask polygon in 48-px coordinates (top edge over the nose bridge, round bottom below chin)."""
-    eye_c, nose, right, down, ed, em = _local_frame(lm)
+    eye_c, nose, right, down, ed, em = local_frame(lm)
     nose_v = float(np.dot(nose - eye_c, down))
     nose_u = float(np.dot(nose - eye_c, right))
     top = nose_v * rng.uniform(0.25, 0.6)  # distance below the eye line at the bridge
@@ -130,20 +130,32 @@ def render_mask(face: np.ndarray, lm: np.ndarray, seed: int) -> np.ndarray:
     tex *= 0.8 + 0.2 * edge
     loop_a = np.asarray(loops, np.float32) / 255.0 * (1 - alpha_hi)
     loop_lum = np.clip(lum + rng.normal(0, 15), 0, 255)
-    # Downsample by area to 48x48.
-    def down(a):
-        return a.reshape(SIZE, SS, SIZE, SS).mean(axis=(1, 3))
-    alpha, tex48, loop48 = down(alpha_hi), down(tex * alpha_hi) / np.maximum(down(alpha_hi), 1e-6), down(loop_a)
-    base = face.astype(np.float32)
-    # Ambient light: scale the mask by the brightness of the face region it covers.
+    alpha = area_down(alpha_hi, SS)
+    tex48 = area_down(tex * alpha_hi, SS) / np.maximum(alpha, 1e-6)
+    return finish(lit_blend(face, alpha, tex48, rng), area_down(loop_a, SS), loop_lum, rng, max_blur=0.7)
+
+
+def area_down(a: np.ndarray, ss: int) -> np.ndarray:
+    """A supersampled [48*ss, 48*ss] array averaged by area down to 48x48."""
+    return a.reshape(SIZE, ss, SIZE, ss).mean(axis=(1, 3))
+
+
+def lit_blend(face: np.ndarray, alpha: np.ndarray, tex48: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The occluder's shade `tex48` lit like the face region it covers (ambient light) plus
+    sensor noise, blended over `face` by coverage `alpha` (float [48,48])."""
     blurred = np.asarray(Image.fromarray(face).filter(ImageFilter.GaussianBlur(6)), np.float32)
     light = np.clip(blurred / max(float(blurred.mean()), 1.0), 0.6, 1.4) ** rng.uniform(0.3, 0.8)
     shade = tex48 * light + rng.normal(0, rng.uniform(1, 6), tex48.shape)
-    out = base * (1 - alpha) + shade * alpha
-    out = out * (1 - loop48 * 0.8) + loop_lum * loop48 * 0.8
+    return face.astype(np.float32) * (1 - alpha) + shade * alpha
+
+
+def finish(out: np.ndarray, straps48: np.ndarray, strap_lum: float, rng: np.random.Generator,
+           max_blur: float) -> np.ndarray:
+    """Straps (ear loops) at 80% opacity, then half the time a slight blur; uint8 [48,48]."""
+    out = out * (1 - straps48 * 0.8) + strap_lum * straps48 * 0.8
     img = Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
     if rng.random() < 0.5:
-        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 0.7)))
+        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, max_blur)))
     return np.asarray(img)
 
 

@@ -19,7 +19,7 @@ renderer (mask.py) stays as a second, independent renderer for validation.
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from .mask import SIZE, _local_frame
+from .mask import SIZE, area_down, finish, lit_blend, local_frame
 
 SS = 3  # supersampling factor for anti-aliased edges
 N = SIZE * SS
@@ -138,7 +138,7 @@ def _skin(face: np.ndarray, frame) -> float:
 
 
 def _shape(family: str, face: np.ndarray, frame, rng):
-    """(coverage alpha, texture, straps alpha, gap shading) on the supersampled grid."""
+    """(coverage alpha, texture, straps alpha) on the supersampled grid."""
     _, nose, right, down, ed, em = frame
     nose_v = float(np.dot(nose - frame[0], down))
     straps = np.zeros((N, N), np.float32)
@@ -219,35 +219,19 @@ def _shape(family: str, face: np.ndarray, frame, rng):
             tex += _pattern(kind, rng) * rng.uniform(15, 55)
     g = rng.normal(0, 14, 2)  # side light: a gradient across the occluder
     tex += g[0] * (_XX / SIZE - 0.5) + g[1] * (_YY / SIZE - 0.5)
-    return alpha, tex, straps, gaps
+    return alpha, tex, straps
 
 
 def render_family(face: np.ndarray, lm: np.ndarray, family: str, seed: int) -> np.ndarray:
     """A copy of `face` (uint8 [48,48]) with an occluder of `family`; `lm` float [5,2] pixels."""
     rng = np.random.default_rng(seed)
-    frame = _local_frame(lm)
-    alpha_hi, tex, straps, _ = _shape(family, face, frame, rng)
+    frame = local_frame(lm)
+    alpha_hi, tex, straps = _shape(family, face, frame, rng)
     # Curved surfaces are darker towards their edges.
     edge = np.asarray(Image.fromarray((alpha_hi * 255).astype(np.uint8)).filter(
         ImageFilter.GaussianBlur(1.5 * SS)), np.float32) / 255.0
     tex = tex * (0.75 + 0.25 * edge)
-    straps = straps * (1 - alpha_hi)
-
-    def down(a):
-        return a.reshape(SIZE, SS, SIZE, SS).mean(axis=(1, 3))
-
-    alpha = down(alpha_hi)
-    tex48 = down(tex * alpha_hi) / np.maximum(alpha, 1e-6)
-    straps48 = down(straps)
-    base = face.astype(np.float32)
-    # Ambient light: the occluder is as lit as the face region it covers.
-    blurred = np.asarray(Image.fromarray(face).filter(ImageFilter.GaussianBlur(6)), np.float32)
-    light = np.clip(blurred / max(float(blurred.mean()), 1.0), 0.6, 1.4) ** rng.uniform(0.3, 0.8)
-    shade = tex48 * light + rng.normal(0, rng.uniform(1, 6), tex48.shape)
-    out = base * (1 - alpha) + shade * alpha
-    strap_lum = np.clip(rng.uniform(60, 240), 0, 255)
-    out = out * (1 - straps48 * 0.8) + strap_lum * straps48 * 0.8
-    img = Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
-    if rng.random() < 0.5:
-        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 0.8)))
-    return np.asarray(img)
+    alpha = area_down(alpha_hi, SS)
+    tex48 = area_down(tex * alpha_hi, SS) / np.maximum(alpha, 1e-6)
+    out = lit_blend(face, alpha, tex48, rng)
+    return finish(out, area_down(straps * (1 - alpha_hi), SS), rng.uniform(60, 240), rng, max_blur=0.8)

@@ -97,8 +97,7 @@ def main():
         metrics["validation_images"] = int(len(vset["label"]))
         metrics[vname] = {
             "accuracy": r["accuracy"], "ferplus_accuracy": r["ferplus_accuracy"],
-            "recall": {lab: float(cm[i, i] / max(cm[i].sum(), 1)) for i, lab in enumerate(LABELS)},
-            "uar": float(np.mean([cm[i, i] / max(cm[i].sum(), 1) for i in range(len(LABELS))])),
+            "recall": dict(zip(LABELS, r["recall"])), "uar": r["uar"],
             "confusion": cm.tolist()}
         if ":" not in vname:  # one plot per set, not per family
             plot(cm, f"{title}, {vname} validation: acc {r['accuracy']:.3f}", out / f"confusion_{vname}.png")

@@ -138,7 +138,7 @@ def main():
     idx = train_indices(data, args.recipe)
     clean = torch.from_numpy(data["images"][idx])
     masks = torch.from_numpy(np.ascontiguousarray((families if args.masks == "families" else masked_v1)[idx]))
-    # Variant that holds the held-out family per training image (never drawn), or -1.
+    # Per training image, the variant that holds the held-out family (never drawn); None: none held out.
     held = torch.from_numpy(variant_of(idx, FAMILIES.index(args.hold_out))) if args.hold_out else None
     y = targets(data, idx, args.recipe)
     vsets = val_sets(data, masked_v1, families, hold_out=args.hold_out)
