@@ -3,7 +3,7 @@ inputs/outputs for the Rust test.
 
   python -m masked_fer_train.export --run slim_rgc_improved --out ../models/slim_rgc_masked_fer.onnx
 
-Metadata (architecture.md, "The model contract"): labels, input_size, color, mean, std,
+Metadata (docs/ARCHITECTURE.md, "The model contract"): labels, input_size, color, mean, std,
 crop_margin, outputs; plus provenance (arch, run, parameters, validation accuracy).
 crop_margin is measured, not guessed: it makes the square crop around a RetinaFace box cover
 what a FER2013 frame covers around the same face (median over the training images).

@@ -10,5 +10,5 @@ RUNS_DIR = TRAINING_DIR / "runs"  # git-ignored: checkpoints and logs
 MODELS_DIR = REPO_DIR / "models"
 RETINAFACE_ONNX = MODELS_DIR / "retinaface_mnet025.onnx"
 
-# Output order of every classifier (the model contract in architecture.md).
+# Output order of every classifier (the model contract in docs/ARCHITECTURE.md).
 LABELS = ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]

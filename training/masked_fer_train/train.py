@@ -14,8 +14,10 @@ All use the same masks (70% of training samples masked) and augmentation (affine
 contrast, gamma, noise). Masks: `--masks families` (mask_families.py, the default) or `v1`
 (mask.py, every run before the families); `--hold-out FAMILY` trains without one family
 (leave-one-family-out); `--erase P` adds generic lower-face occlusion. `--init-onnx` starts from
-an exported model (the shipped one). Writes runs/<name>/{log.csv,last.pt,best.pt}; `--resume`
-continues.
+an exported model (the shipped one). `--teacher FILE` adds distillation from a clean-face teacher
+(teacher.py): loss = (1 - alpha) * cross-entropy + alpha * T^2 * KL(teacher_T || student_T), the
+teacher's distribution taken on the unmasked face whatever the student sees.
+Writes runs/<name>/{log.csv,last.pt,best.pt}; `--resume` continues.
 """
 import argparse
 import csv
@@ -111,6 +113,10 @@ def main():
                     "(leave-one-family-out); model selection does not see it either")
     ap.add_argument("--erase", type=float, default=0.0, metavar="P",
                     help="probability of a random lower-face rectangle erased per training face (after the masks)")
+    ap.add_argument("--teacher", metavar="FILE",
+                    help="cached clean-face teacher log-probabilities (python -m masked_fer_train.teacher)")
+    ap.add_argument("--kd-alpha", type=float, default=0.5, help="weight of the distillation term (with --teacher)")
+    ap.add_argument("--kd-temp", type=float, default=2.0, help="distillation temperature T (with --teacher)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
@@ -141,6 +147,10 @@ def main():
     # Per training image, the variant that holds the held-out family (never drawn); None: none held out.
     held = torch.from_numpy(variant_of(idx, FAMILIES.index(args.hold_out))) if args.hold_out else None
     y = targets(data, idx, args.recipe)
+    teacher = None
+    if args.teacher:
+        teacher = torch.from_numpy(np.load(args.teacher)[idx]) / args.kd_temp
+        teacher = torch.softmax(teacher, 1)  # tempered teacher distribution per training face
     vsets = val_sets(data, masked_v1, families, hold_out=args.hold_out)
     select = "families" if args.masks == "families" else "masked"  # the masked set that picks best.pt
 
@@ -228,6 +238,9 @@ def main():
                 t = t * (1 - smoothing) + smoothing / 7
             logits = train_net(x)
             loss = -(t * F.log_softmax(logits, 1)).sum(1).mean()
+            if teacher is not None:
+                kd = F.kl_div(F.log_softmax(logits / args.kd_temp, 1), teacher[bi], reduction="batchmean")
+                loss = (1 - args.kd_alpha) * loss + args.kd_alpha * args.kd_temp ** 2 * kd
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
