@@ -1,5 +1,5 @@
 //! Expression classifier: reads its feeding instructions from the ONNX `metadata_props` (the
-//! model contract in docs/architecture.md), crops every face square around its box, and runs
+//! model contract in docs/ARCHITECTURE.md), crops every face square around its box, and runs
 //! all faces of a frame in one batched call.
 
 use std::path::{Path, PathBuf};

@@ -1,5 +1,7 @@
-//! The crate's error: a bad frame (recoverable, per frame) or a model problem.
+//! The crate's error: a bad frame (recoverable, per frame), a model problem, or settings that
+//! cannot work (start-up).
 
+use crate::config::ConfigError;
 use crate::image::FrameError;
 use crate::runtime::ModelError;
 
@@ -9,4 +11,6 @@ pub enum Error {
     Frame(#[from] FrameError),
     #[error(transparent)]
     Model(#[from] ModelError),
+    #[error("invalid settings: {0}")]
+    Config(#[from] ConfigError),
 }

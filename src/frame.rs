@@ -1,11 +1,18 @@
-//! What one processed frame publishes, before any message type: each face with its track id,
-//! its expression hypotheses best first (smoothed per track) and, once the track is confirmed,
-//! its ROS4HRI expression. The ROS node and the replay tool both map this onto messages.
+//! One camera's frames, message-free: decode → detect → classify → track → what the frame
+//! publishes (each face with its id, its expression hypotheses best first, smoothed per track,
+//! and once the track is confirmed its ROS4HRI expression; the frame with faces drawn on it when
+//! asked). The node worker and replay both drive [`CameraSession::process`]; each turns its
+//! [`FrameOutput`] into messages through [`crate::messages`].
 
+use std::time::Instant;
+
+use crate::annotate::annotated;
 use crate::detect::BBox;
 use crate::expression::{ros4hri_word, valence_arousal};
-use crate::pipeline::Face;
-use crate::track::Tracker;
+use crate::image::{decode_compressed, RawImage, RgbImage};
+use crate::pipeline::{Face, Pipeline, StageTimes};
+use crate::track::{Tracker, TrackerConfig};
+use crate::Error;
 
 /// A ROS4HRI face id. ROS topic name tokens must not start with a digit, so ids are `f<track>`
 /// for a single camera and `c<camera>f<track>` when one node watches several (ids are per camera).
@@ -14,6 +21,134 @@ pub fn face_id(camera: usize, cameras: usize, track: u64) -> String {
         format!("c{camera}f{track}")
     } else {
         format!("f{track}")
+    }
+}
+
+/// A camera frame's pixels as received: a raw `sensor_msgs/Image` buffer or compressed bytes.
+pub enum FrameInput<'a> {
+    Raw(RawImage<'a>),
+    Compressed { format: &'a str, data: &'a [u8] },
+}
+
+impl<'a> FrameInput<'a> {
+    fn decode(&self) -> Result<RgbImage<'a>, crate::image::FrameError> {
+        match self {
+            FrameInput::Raw(raw) => raw.to_rgb(),
+            FrameInput::Compressed { format, data } => decode_compressed(format, data),
+        }
+    }
+}
+
+/// What one frame of one camera produced.
+pub struct FrameOutput {
+    pub width: usize,
+    pub height: usize,
+    pub faces: Vec<FaceOutput>,
+    pub times: StageTimes,
+    /// The frame with its faces drawn, when asked for.
+    pub debug_image: Option<image::RgbImage>,
+    /// The resolution changed since the previous frame, so the face tracks were restarted.
+    pub tracks_restarted: bool,
+}
+
+/// The per-camera state: its face tracker, its place among the cameras (for face ids) and the
+/// resolution of its last frame.
+pub struct CameraSession {
+    camera: usize,
+    cameras: usize,
+    tracker: Tracker,
+    resolution: Option<(usize, usize)>,
+}
+
+impl CameraSession {
+    /// Camera `camera` of `cameras` (face ids carry the camera when there are several).
+    pub fn new(camera: usize, cameras: usize, tracker: TrackerConfig) -> Self {
+        Self {
+            camera,
+            cameras,
+            tracker: Tracker::new(tracker),
+            resolution: None,
+        }
+    }
+
+    /// New tracker settings, from the next frame on (tracks are kept).
+    pub fn set_tracker(&mut self, config: TrackerConfig) {
+        self.tracker.set_config(config);
+    }
+
+    /// Ids of this camera's confirmed tracks.
+    pub fn confirmed_ids(&self) -> Vec<String> {
+        self.tracker
+            .confirmed_ids()
+            .into_iter()
+            .map(|t| face_id(self.camera, self.cameras, t))
+            .collect()
+    }
+
+    /// Decode, detect, classify and track one frame; `draw` adds the debug image. A frame that
+    /// cannot be decoded is an [`Error::Frame`] and leaves the tracks as they were.
+    pub fn process(
+        &mut self,
+        pipeline: &mut Pipeline,
+        input: &FrameInput<'_>,
+        draw: bool,
+    ) -> Result<FrameOutput, Error> {
+        let t = Instant::now();
+        let rgb = input.decode()?;
+        let decode = t.elapsed();
+        let (height, width, _) = rgb.dim();
+        let tracks_restarted = self.resolution.is_some_and(|r| r != (width, height));
+        if tracks_restarted {
+            self.tracker.clear();
+        }
+        self.resolution = Some((width, height));
+        let mut result = pipeline.process_rgb(rgb.view())?;
+        result.times.decode = decode;
+        let debug_image = draw.then(|| annotated(rgb.view(), &result.faces));
+        Ok(FrameOutput {
+            width,
+            height,
+            faces: self.track(pipeline.labels(), &result.faces),
+            times: result.times,
+            debug_image,
+            tracks_restarted,
+        })
+    }
+
+    /// Track `faces` and rank their smoothed expression probabilities.
+    fn track(&mut self, labels: &[String], faces: &[Face]) -> Vec<FaceOutput> {
+        let boxes: Vec<BBox> = faces.iter().map(|f| f.bbox).collect();
+        let probs: Vec<Vec<f32>> = faces.iter().map(|f| f.probabilities.clone()).collect();
+        faces
+            .iter()
+            .zip(self.tracker.update(&boxes, &probs))
+            .map(|(face, tracked)| {
+                let mut hypotheses: Vec<(String, f32)> = labels
+                    .iter()
+                    .cloned()
+                    .zip(tracked.probabilities.iter().copied())
+                    .collect();
+                hypotheses.sort_by(|a, b| b.1.total_cmp(&a.1));
+                let expression = hypotheses.first().map(|(label, p)| {
+                    let (valence, arousal) = valence_arousal(labels, &tracked.probabilities);
+                    HriExpression {
+                        word: ros4hri_word(label).to_string(),
+                        valence,
+                        arousal,
+                        confidence: *p,
+                    }
+                });
+                FaceOutput {
+                    id: face_id(self.camera, self.cameras, tracked.id),
+                    bbox: face.bbox,
+                    score: face.score,
+                    track: tracked.id,
+                    confirmed: tracked.confirmed,
+                    hypotheses,
+                    expression,
+                }
+            })
+            .collect()
     }
 }
 
@@ -30,6 +165,8 @@ pub struct HriExpression {
 /// One face of a frame as published.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaceOutput {
+    /// ROS4HRI face id ([`face_id`]).
+    pub id: String,
     pub bbox: BBox,
     /// Detector confidence.
     pub score: f32,
@@ -40,41 +177,6 @@ pub struct FaceOutput {
     pub hypotheses: Vec<(String, f32)>,
     /// Present when the face has probabilities.
     pub expression: Option<HriExpression>,
-}
-
-/// Track `faces` (one frame of one camera) and rank their smoothed expression probabilities.
-pub fn track_faces(tracker: &mut Tracker, labels: &[String], faces: &[Face]) -> Vec<FaceOutput> {
-    let boxes: Vec<BBox> = faces.iter().map(|f| f.bbox).collect();
-    let probs: Vec<Vec<f32>> = faces.iter().map(|f| f.probabilities.clone()).collect();
-    faces
-        .iter()
-        .zip(tracker.update(&boxes, &probs))
-        .map(|(face, tracked)| {
-            let mut hypotheses: Vec<(String, f32)> = labels
-                .iter()
-                .cloned()
-                .zip(tracked.probabilities.iter().copied())
-                .collect();
-            hypotheses.sort_by(|a, b| b.1.total_cmp(&a.1));
-            let expression = hypotheses.first().map(|(label, p)| {
-                let (valence, arousal) = valence_arousal(labels, &tracked.probabilities);
-                HriExpression {
-                    word: ros4hri_word(label).to_string(),
-                    valence,
-                    arousal,
-                    confidence: *p,
-                }
-            });
-            FaceOutput {
-                bbox: face.bbox,
-                score: face.score,
-                track: tracked.id,
-                confirmed: tracked.confirmed,
-                hypotheses,
-                expression,
-            }
-        })
-        .collect()
 }
 
 /// The box in [0, 1] image coordinates (xmin, ymin, xmax, ymax), clamped to the image.
@@ -91,7 +193,6 @@ pub fn normalised_roi(bbox: &BBox, width: usize, height: usize) -> [f32; 4] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::track::TrackerConfig;
 
     fn face(x: f32, p: Vec<f32>) -> Face {
         Face {
@@ -112,21 +213,26 @@ mod tests {
     #[test]
     fn ranks_hypotheses_and_confirms_tracks() {
         let labels: Vec<String> = ["happy", "sad", "fear"].map(String::from).to_vec();
-        let mut t = Tracker::new(TrackerConfig {
-            smoothing: 0.0,
-            ..Default::default()
-        });
-        let out = track_faces(&mut t, &labels, &[face(0.0, vec![0.1, 0.3, 0.6])]);
-        assert_eq!(out[0].track, 1);
+        let mut t = CameraSession::new(
+            0,
+            1,
+            TrackerConfig {
+                smoothing: 0.0,
+                ..Default::default()
+            },
+        );
+        let out = t.track(&labels, &[face(0.0, vec![0.1, 0.3, 0.6])]);
+        assert_eq!((out[0].track, out[0].id.as_str()), (1, "f1"));
         assert!(!out[0].confirmed);
         assert_eq!(out[0].hypotheses[0], ("fear".to_string(), 0.6));
         assert_eq!(out[0].hypotheses[2], ("happy".to_string(), 0.1));
         let e = out[0].expression.as_ref().unwrap();
         assert_eq!((e.word.as_str(), e.confidence), ("scared", 0.6));
-        let out = track_faces(&mut t, &labels, &[face(2.0, vec![0.1, 0.3, 0.6])]);
+        let out = t.track(&labels, &[face(2.0, vec![0.1, 0.3, 0.6])]);
         assert!(out[0].confirmed);
+        assert_eq!(t.confirmed_ids(), ["f1"]);
         // Without probabilities there is no hypothesis and no expression.
-        let out = track_faces(&mut t, &[], &[face(2.0, vec![])]);
+        let out = t.track(&[], &[face(2.0, vec![])]);
         assert!(out[0].hypotheses.is_empty() && out[0].expression.is_none());
     }
 

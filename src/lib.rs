@@ -1,7 +1,9 @@
 //! masked_fer: face detection and masked-face expression classification on CPU.
 //!
 //! Data flow: [`image`] (camera buffers to RGB) → [`detect`] (faces) → [`classify`]
-//! (expressions) → [`pipeline`] (all three behind one call). No ROS types live here.
+//! (expressions) → [`pipeline`] (all three behind one call) → [`frame`] (per camera: tracks,
+//! face ids, what a frame publishes) → [`messages`] (as ROS 2 messages, for the node and for
+//! bags). No r2r types live outside [`ros`].
 
 pub mod alloc_count;
 pub mod annotate;
@@ -12,17 +14,19 @@ pub mod detect;
 mod error;
 pub mod eval;
 pub mod expression;
+pub mod frame;
 pub mod image;
 pub mod labels;
+pub mod messages;
 pub mod models;
 pub mod onnx_info;
-pub mod outputs;
 pub mod pipeline;
 pub mod plot;
 pub mod replay;
 #[cfg(feature = "ros")]
 pub mod ros;
 pub mod runtime;
+pub mod stats;
 pub mod track;
 
 pub use error::Error;

@@ -12,7 +12,6 @@ use crate::config::PipelineConfig;
 use crate::detect::{open_detector, BBox, FaceDetector};
 use crate::image::{decode_compressed, RawImage};
 use crate::models;
-use crate::runtime::ModelError;
 use crate::Error;
 
 /// One face with its expression.
@@ -68,10 +67,7 @@ impl Pipeline {
     /// ONNX Runtime must already be initialised with [`crate::runtime::init_runtime`], or it is
     /// looked for at its default location.
     pub fn new(config: PipelineConfig) -> Result<Self, Error> {
-        config.validate().map_err(|e| ModelError::Contract {
-            path: PathBuf::from("<config>"),
-            reason: e.to_string(),
-        })?;
+        config.validate()?;
         let detector_model = models::resolve(
             &config.detector.model,
             config.detector.kind.model_file(),

@@ -1,4 +1,4 @@
-//! Replay: every camera frame of a bag through the same [`Pipeline`] the node uses, results into
+//! Replay: every camera frame of a bag through the same [`CameraSession`] the node uses, results into
 //! a new bag (one `vision_msgs/Detection2DArray` per input frame, empty when there is no face or
 //! the frame could not be decoded; ROS4HRI expressions of confirmed tracks) and a summary.
 
@@ -7,20 +7,17 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::annotate::annotated;
-use crate::bag::msgs::{
-    self, BoundingBox2D, CompressedImage, Detection2D, Detection2DArray, Expression, Header, Image,
-    ObjectHypothesis, ObjectHypothesisWithPose, Point2D, Pose2D,
-};
+use crate::bag::msgs::{self, CompressedImage, Header, Image, RosMessage};
 use crate::bag::{Bag, BagError, BagMessage, BagWriter, TopicInfo};
 use crate::detect::BBox;
-use crate::image::decode_compressed;
-use crate::outputs::{face_id, track_faces, FaceOutput};
-use crate::pipeline::{FrameResult, Pipeline};
-use crate::track::{Tracker, TrackerConfig};
+use crate::frame::{CameraSession, FrameInput};
+use crate::messages;
+use crate::pipeline::Pipeline;
+use crate::stats::Percentiles;
+use crate::track::TrackerConfig;
 
-pub const IMAGE_TYPE: &str = "sensor_msgs/msg/Image";
-pub const COMPRESSED_TYPE: &str = "sensor_msgs/msg/CompressedImage";
+pub const IMAGE_TYPE: &str = Image::TYPE;
+pub const COMPRESSED_TYPE: &str = CompressedImage::TYPE;
 pub const DETECTIONS_TOPIC: &str = "/masked_fer/detections";
 
 /// Image topics of a bag (raw and compressed), by name.
@@ -89,9 +86,8 @@ pub fn replay<'a>(
     writer: Option<&'a mut BagWriter>,
     on_frame: impl FnMut(&FrameRecord, u64) + 'a,
 ) -> (Vec<FrameRecord>, Result<(), BagError>) {
-    let labels = pipeline.labels().to_vec();
     // Face ids are per camera: every image topic the replay reads, in name order.
-    let cameras = bag
+    let names: Vec<String> = bag
         .topics()
         .map(|t| {
             image_topics(&t)
@@ -101,13 +97,21 @@ pub fn replay<'a>(
                 .collect()
         })
         .unwrap_or_default();
+    let cameras = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            (
+                n.clone(),
+                CameraSession::new(i, names.len(), options.tracker),
+            )
+        })
+        .collect();
     let mut run = Run {
         options,
         pipeline,
         writer,
-        labels,
         cameras,
-        trackers: BTreeMap::new(),
         records: Vec::new(),
         on_frame: Box::new(on_frame),
     };
@@ -160,16 +164,36 @@ fn sleep_until(t: Instant) {
     }
 }
 
-/// The header of an image message without decoding its pixels (for dropped frames).
-fn frame_header(m: &BagMessage) -> Option<Header> {
-    if m.type_name == IMAGE_TYPE {
-        msgs::from_cdr::<Image>(&m.data, &m.type_name)
-            .ok()
-            .map(|i| i.header)
-    } else {
-        msgs::from_cdr::<CompressedImage>(&m.data, &m.type_name)
-            .ok()
-            .map(|i| i.header)
+/// An image message of a bag, parsed: its header and its pixels.
+enum Parsed {
+    Raw(Image),
+    Compressed(CompressedImage),
+}
+
+impl Parsed {
+    fn from(m: &BagMessage) -> Result<Self, BagError> {
+        if m.type_name == Image::TYPE {
+            msgs::from_cdr(&m.data, &m.type_name).map(Parsed::Raw)
+        } else {
+            msgs::from_cdr(&m.data, &m.type_name).map(Parsed::Compressed)
+        }
+    }
+
+    fn header(&self) -> &Header {
+        match self {
+            Parsed::Raw(i) => &i.header,
+            Parsed::Compressed(i) => &i.header,
+        }
+    }
+
+    fn input(&self) -> FrameInput<'_> {
+        match self {
+            Parsed::Raw(i) => FrameInput::Raw(i.as_raw()),
+            Parsed::Compressed(i) => FrameInput::Compressed {
+                format: &i.format,
+                data: &i.data,
+            },
+        }
     }
 }
 
@@ -181,9 +205,8 @@ struct Run<'a> {
     options: &'a ReplayOptions,
     pipeline: &'a mut Pipeline,
     writer: Option<&'a mut BagWriter>,
-    labels: Vec<String>,
-    cameras: Vec<String>,
-    trackers: BTreeMap<String, Tracker>,
+    /// One session per image topic read, in name order (face ids are per camera).
+    cameras: BTreeMap<String, CameraSession>,
     records: Vec<FrameRecord>,
     on_frame: Box<OnFrame<'a>>,
 }
@@ -196,23 +219,12 @@ impl Run<'_> {
         dropped: bool,
         arrived: Option<Instant>,
     ) -> Result<(), BagError> {
-        let (header, result) = if dropped {
-            (frame_header(m), Err(String::new()))
-        } else {
-            process(
-                self.pipeline,
-                m,
-                self.options.annotate && self.writer.is_some(),
-            )
-        };
-        let header = header.unwrap_or_default();
+        let parsed = Parsed::from(m);
+        let header = parsed
+            .as_ref()
+            .map(|p| p.header().clone())
+            .unwrap_or_default();
         let stamp_ns = header.stamp.as_nanos();
-        let camera = self.cameras.iter().position(|c| *c == m.topic).unwrap_or(0);
-        let cameras = self.cameras.len();
-        let tracker = self
-            .trackers
-            .entry(m.topic.clone())
-            .or_insert_with(|| Tracker::new(self.options.tracker));
         let mut record = FrameRecord {
             topic: m.topic.clone(),
             stamp_ns,
@@ -222,49 +234,45 @@ impl Run<'_> {
             detect_ms: 0.0,
             classify_ms: 0.0,
             expressions: Vec::new(),
-            dropped: false,
+            dropped,
             latency_ms: None,
         };
-        let mut array = Detection2DArray {
-            header: header.clone(),
-            detections: Vec::new(),
-        };
-        let mut expressions = Vec::new();
-        let mut debug_image = None;
-        match result {
-            Ok((r, drawn)) => {
-                debug_image = drawn;
-                let ms = |d: Duration| d.as_secs_f64() * 1e3;
-                (record.decode_ms, record.detect_ms, record.classify_ms) =
-                    (ms(r.times.decode), ms(r.times.detect), ms(r.times.classify));
-                record.faces = r.faces.len();
-                for face in track_faces(tracker, &self.labels, &r.faces) {
-                    let id = face_id(camera, cameras, face.track);
-                    array.detections.push(detection(&header, &face, &id));
-                    if let (Some((label, p)), Some(e)) = (face.hypotheses.first(), &face.expression)
-                    {
-                        record.expressions.push(FaceRecord {
-                            track: face.track,
-                            bbox: face.bbox,
-                            expression: label.clone(),
-                            confidence: *p,
-                        });
-                        if face.confirmed {
-                            expressions.push((
-                                id,
-                                Expression {
-                                    header: header.clone(),
-                                    expression: e.word.clone(),
-                                    valence: e.valence,
-                                    arousal: e.arousal,
-                                    confidence: e.confidence,
-                                },
-                            ));
-                        }
-                    }
-                }
+        let draw = self.options.annotate && self.writer.is_some();
+        let output = match (&parsed, self.cameras.get_mut(&m.topic)) {
+            _ if dropped => None,
+            (Err(e), _) => {
+                record.error = Some(e.to_string());
+                None
             }
-            Err(e) => record.error = Some(e),
+            (Ok(p), Some(camera)) => match camera.process(self.pipeline, &p.input(), draw) {
+                Ok(out) => Some(out),
+                Err(e) => {
+                    record.error = Some(e.to_string());
+                    None
+                }
+            },
+            (Ok(_), None) => None, // not a topic of this replay (filtered before)
+        };
+        let faces = output.as_ref().map_or(&[][..], |o| &o.faces[..]);
+        if let Some(out) = &output {
+            let ms = |d: Duration| d.as_secs_f64() * 1e3;
+            (record.decode_ms, record.detect_ms, record.classify_ms) = (
+                ms(out.times.decode),
+                ms(out.times.detect),
+                ms(out.times.classify),
+            );
+            record.faces = faces.len();
+            record.expressions = faces
+                .iter()
+                .filter_map(|f| {
+                    f.hypotheses.first().map(|(label, p)| FaceRecord {
+                        track: f.track,
+                        bbox: f.bbox,
+                        expression: label.clone(),
+                        confidence: *p,
+                    })
+                })
+                .collect();
         }
         if let Some(w) = self.writer.as_deref_mut() {
             let t = if stamp_ns > 0 {
@@ -272,151 +280,24 @@ impl Run<'_> {
             } else {
                 m.log_time
             };
-            w.write(
-                DETECTIONS_TOPIC,
-                "vision_msgs/msg/Detection2DArray",
-                t,
-                &array,
-            )?;
-            for (id, e) in &expressions {
-                w.write(
-                    &format!("/humans/faces/{id}/expression"),
-                    "hri_msgs/msg/Expression",
-                    t,
-                    e,
-                )?;
+            w.write(DETECTIONS_TOPIC, t, &messages::detections(&header, faces))?;
+            for face in faces.iter().filter(|f| f.confirmed) {
+                if let Some(e) = &face.expression {
+                    let topic = format!("/humans/faces/{}/expression", face.id);
+                    w.write(&topic, t, &messages::expression(&header, e))?;
+                }
             }
-            if let Some(img) = debug_image {
-                let (width, height) = img.dimensions();
-                let msg = Image {
-                    header: header.clone(),
-                    height,
-                    width,
-                    encoding: "rgb8".into(),
-                    is_bigendian: 0,
-                    step: width * 3,
-                    data: img.into_raw(),
-                };
-                w.write(DEBUG_IMAGE_TOPIC, "sensor_msgs/msg/Image", t, &msg)?;
+            if let Some(img) = output.and_then(|o| o.debug_image) {
+                w.write(DEBUG_IMAGE_TOPIC, t, &messages::debug_image(&header, img))?;
             }
         }
         (self.on_frame)(&record, m.log_time);
-        record.dropped = dropped;
         record.latency_ms = arrived
             .filter(|_| !dropped)
             .map(|t| t.elapsed().as_secs_f64() * 1e3);
-        if dropped {
-            record.error = None;
-        }
         self.records.push(record);
         Ok(())
     }
-}
-
-/// vision_msgs/Detection2D of one face: box in pixels, track id, hypotheses best first.
-fn detection(header: &Header, face: &FaceOutput, id: &str) -> Detection2D {
-    let (cx, cy) = face.bbox.center();
-    Detection2D {
-        header: header.clone(),
-        results: face
-            .hypotheses
-            .iter()
-            .map(|(class_id, p)| ObjectHypothesisWithPose {
-                hypothesis: ObjectHypothesis {
-                    class_id: class_id.clone(),
-                    score: f64::from(*p),
-                },
-                ..Default::default()
-            })
-            .collect(),
-        bbox: BoundingBox2D {
-            center: Pose2D {
-                position: Point2D {
-                    x: f64::from(cx),
-                    y: f64::from(cy),
-                },
-                theta: 0.0,
-            },
-            size_x: f64::from(face.bbox.width()),
-            size_y: f64::from(face.bbox.height()),
-        },
-        id: id.to_string(),
-    }
-}
-
-/// A frame's result, with the frame drawn on when asked for.
-type Processed = (FrameResult, Option<image::RgbImage>);
-
-/// Decode and run one image message: its header (when the message parsed), the result, and
-/// the decoded frame with the faces drawn on it when `annotate` is set.
-fn process(
-    pipeline: &mut Pipeline,
-    m: &BagMessage,
-    annotate: bool,
-) -> (Option<Header>, Result<Processed, String>) {
-    let t = Instant::now();
-    let (header, rgb) = if m.type_name == IMAGE_TYPE {
-        match msgs::from_cdr::<Image>(&m.data, &m.type_name) {
-            Ok(img) => (
-                Some(img.header.clone()),
-                img.as_raw()
-                    .to_rgb()
-                    .map(|a| a.into_owned())
-                    .map_err(|e| e.to_string()),
-            ),
-            Err(e) => (None, Err(e.to_string())),
-        }
-    } else {
-        match msgs::from_cdr::<CompressedImage>(&m.data, &m.type_name) {
-            Ok(img) => (
-                Some(img.header.clone()),
-                decode_compressed(&img.format, &img.data)
-                    .map(|a| a.into_owned())
-                    .map_err(|e| e.to_string()),
-            ),
-            Err(e) => (None, Err(e.to_string())),
-        }
-    };
-    let decode = t.elapsed();
-    let result = rgb.and_then(|rgb| {
-        let mut r = pipeline
-            .process_rgb(rgb.view())
-            .map_err(|e| e.to_string())?;
-        r.times.decode = decode;
-        let drawn = annotate.then(|| annotated(rgb.view(), &r.faces));
-        Ok((r, drawn))
-    });
-    (header, result)
-}
-
-/// p50 / p95 / max of a set of milliseconds.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-pub struct Percentiles {
-    pub p50: f64,
-    pub p95: f64,
-    pub max: f64,
-}
-
-impl Percentiles {
-    pub fn of(mut v: Vec<f64>) -> Self {
-        if v.is_empty() {
-            return Self::default();
-        }
-        v.sort_by(f64::total_cmp);
-        Self {
-            p50: quantile(&v, 0.5),
-            p95: quantile(&v, 0.95),
-            max: v[v.len() - 1],
-        }
-    }
-}
-
-/// The `q` quantile (nearest rank) of ascending `sorted` values; 0 when empty.
-pub fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
 /// Per-topic totals of a replay.

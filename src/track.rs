@@ -32,23 +32,31 @@ impl Default for TrackerConfig {
 }
 
 impl TrackerConfig {
+    /// Accepted ranges, one source for validation, the node's parameter descriptors and docs.
+    pub const MIN_IOU: (f32, f32) = (0.0, 0.99);
+    pub const SMOOTHING: (f32, f32) = (0.0, 0.99);
+    pub const CONFIRM_AFTER: (u32, u32) = (1, 100);
+    pub const RETIRE_AFTER: (u32, u32) = (1, 1000);
+
     pub fn validate(&self) -> Result<(), String> {
-        if !(0.0..1.0).contains(&self.min_iou) {
-            return Err(format!(
-                "tracker min_iou {} must be within 0..1",
-                self.min_iou
-            ));
-        }
-        if !(0.0..1.0).contains(&self.smoothing) {
-            return Err(format!(
-                "smoothing {} must be within 0..1 (0 = off)",
-                self.smoothing
-            ));
-        }
-        if self.confirm_after == 0 || self.retire_after == 0 {
-            return Err("confirm_after and retire_after must be at least 1".into());
-        }
-        Ok(())
+        let float = |name: &str, x: f32, (lo, hi): (f32, f32)| {
+            if x.is_finite() && (lo..=hi).contains(&x) {
+                Ok(())
+            } else {
+                Err(format!("{name} {x} must be within {lo}..{hi}"))
+            }
+        };
+        let int = |name: &str, x: u32, (lo, hi): (u32, u32)| {
+            if (lo..=hi).contains(&x) {
+                Ok(())
+            } else {
+                Err(format!("{name} {x} must be within {lo}..{hi}"))
+            }
+        };
+        float("tracker min_iou", self.min_iou, Self::MIN_IOU)?;
+        float("smoothing (0 = off)", self.smoothing, Self::SMOOTHING)?;
+        int("confirm_after", self.confirm_after, Self::CONFIRM_AFTER)?;
+        int("retire_after", self.retire_after, Self::RETIRE_AFTER)
     }
 }
 

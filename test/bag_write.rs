@@ -45,7 +45,6 @@ fn rosbags_reads_our_detections_and_expressions() {
     assert!(dir.path().join("out.mcap.partial").exists() && !path.exists());
     w.write(
         "/masked_fer/detections",
-        "vision_msgs/msg/Detection2DArray",
         1_700_000_000_000_000_042,
         &Detection2DArray {
             header: header.clone(),
@@ -55,7 +54,6 @@ fn rosbags_reads_our_detections_and_expressions() {
     .unwrap();
     w.write(
         "/masked_fer/detections",
-        "vision_msgs/msg/Detection2DArray",
         1_700_000_000_100_000_000,
         &Detection2DArray {
             header: header.clone(),
@@ -65,7 +63,6 @@ fn rosbags_reads_our_detections_and_expressions() {
     .unwrap();
     w.write(
         "/humans/faces/7/expression",
-        "hri_msgs/msg/Expression",
         1_700_000_000_000_000_042,
         &Expression {
             header,

@@ -1,12 +1,12 @@
 //! Regression floor for the default detector on real masked photos
-//! (../shared/datasets/face_mask: 100 photos, 475 annotated faces). The floors are the figures
+//! (test/data/face_mask, CC0: 100 photos, 475 annotated faces). The floors are the figures
 //! measured when the default was chosen (models/README.md), rounded down; this is not a timing.
 
 mod common;
 
 #[test]
 fn default_detector_keeps_its_measured_recall_and_precision() {
-    let dataset = common::shared_dataset("face_mask", "annotations");
+    let dataset = common::data("face_mask");
     let out = common::masked_fer(&["eval-detector", "--json", dataset.to_str().unwrap()]);
     let v = &common::stdout_json_lines(&out)[0];
     assert_eq!(v["detector"], "retinaface");

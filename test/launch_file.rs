@@ -52,7 +52,7 @@ fn launch_arguments_match_the_readme_and_the_default_parameters() {
     doc_sorted.sort();
     assert_eq!(names, doc_sorted, "launch file vs README");
 
-    let params: serde_yaml::Value = serde_yaml::from_str(
+    let params: serde_yaml_ng::Value = serde_yaml_ng::from_str(
         &std::fs::read_to_string(common::repo().join("params/default.yaml")).unwrap(),
     )
     .unwrap();

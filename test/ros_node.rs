@@ -444,3 +444,102 @@ fn bad_parameters_and_missing_models_stop_start_up_with_one_line() {
     assert!(help.status.success());
     assert!(SPECS.iter().all(|s| text.contains(s.name)));
 }
+
+/// The frames the node answered, written into a bag with their stamps, replayed by
+/// `masked_fer replay --params` with the node's params file: the same face ids and the same
+/// smoothed scores, frame by frame (both drive `CameraSession::process`).
+#[test]
+fn replay_with_the_nodes_params_file_reproduces_its_ids_and_smoothed_scores() {
+    use masked_fer::bag::msgs::{self, Detection2DArray, Header, Image, Time};
+    use masked_fer::bag::{Bag, BagWriter};
+
+    let (r, out) = scenario("replay_parity");
+    let sent = arr(&r["sent"]);
+    let input = out.path().join("frames.mcap");
+    let mut w = BagWriter::create(&input).unwrap();
+    for s in sent {
+        let rgb = image::open(out.path().join(s["frame"].as_str().unwrap()))
+            .unwrap()
+            .to_rgb8();
+        let ns = s["stamp_ns"].as_u64().unwrap();
+        let (width, height) = rgb.dimensions();
+        let header = Header {
+            stamp: Time {
+                sec: (ns / 1_000_000_000) as i32,
+                nanosec: (ns % 1_000_000_000) as u32,
+            },
+            frame_id: "camera".into(),
+        };
+        let msg = Image {
+            header,
+            height,
+            width,
+            encoding: "rgb8".into(),
+            is_bigendian: 0,
+            step: width * 3,
+            data: rgb.into_raw(),
+        };
+        w.write("/cam", ns, &msg).unwrap();
+    }
+    w.finish().unwrap();
+    let replayed = out.path().join("replayed.mcap");
+    let run = Command::new(env!("CARGO_BIN_EXE_masked_fer"))
+        .arg("replay")
+        .arg(&input)
+        .arg("--params")
+        .arg(out.path().join("params.yaml"))
+        .arg("--output")
+        .arg(&replayed)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mut replay: BTreeMap<u64, Detection2DArray> = BTreeMap::new();
+    Bag::open(&replayed)
+        .unwrap()
+        .for_each(|m| {
+            if m.topic == "/masked_fer/detections" {
+                let a: Detection2DArray = msgs::from_cdr(&m.data, &m.type_name)?;
+                replay.insert(a.header.stamp.as_nanos() as u64, a);
+            }
+            Ok(())
+        })
+        .unwrap();
+
+    let node = by_stamp(&r);
+    assert_eq!(
+        node.len(),
+        sent.len(),
+        "every frame answered, one at a time"
+    );
+    assert_eq!(replay.len(), sent.len());
+    let mut ids: Vec<BTreeSet<String>> = Vec::new();
+    for (stamp, msg) in &node {
+        let (got, want) = (arr(&msg["detections"]), &replay[stamp].detections);
+        assert_eq!(got.len(), want.len(), "frame {stamp}");
+        for (g, w) in got.iter().zip(want) {
+            assert_eq!(g["id"], w.id.as_str(), "frame {stamp}");
+            assert!((f(&g["cx"]) - w.bbox.center.position.x).abs() < 1e-3);
+            let results = arr(&g["results"]);
+            assert_eq!(results.len(), w.results.len());
+            for (a, b) in results.iter().zip(&w.results) {
+                assert_eq!(a[0], b.hypothesis.class_id.as_str(), "frame {stamp}");
+                assert!((f(&a[1]) - b.hypothesis.score).abs() < 1e-6, "{a} vs {b:?}");
+            }
+        }
+        ids.push(want.iter().map(|d| d.id.clone()).collect());
+    }
+    // The scenario exercised tracking: faces drifting over the first eight frames kept their
+    // ids, and the faces after the empty stretch (longer than retire_after) got new ones.
+    assert!(!ids[0].is_empty() && !ids[7].is_empty(), "{ids:?}");
+    assert!(ids[0].intersection(&ids[7]).next().is_some(), "{ids:?}");
+    let before: BTreeSet<&String> = ids[..8].iter().flatten().collect();
+    let last = ids.last().unwrap();
+    assert!(
+        !last.is_empty() && last.iter().all(|i| !before.contains(i)),
+        "{ids:?}"
+    );
+}

@@ -7,9 +7,7 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
-use super::msgs::to_cdr;
+use super::msgs::{to_cdr, RosMessage};
 use super::{schema, BagError};
 
 pub struct BagWriter {
@@ -58,14 +56,14 @@ impl BagWriter {
         }
     }
 
-    /// Write one message on `topic` of ROS type `type_name` (`pkg/msg/Type`), stamped `time_ns`.
-    pub fn write<T: Serialize>(
+    /// Write one message on `topic`, stamped `time_ns`.
+    pub fn write<M: RosMessage>(
         &mut self,
         topic: &str,
-        type_name: &str,
         time_ns: u64,
-        msg: &T,
+        msg: &M,
     ) -> Result<(), BagError> {
+        let type_name = M::TYPE;
         let channel = match self.channels.get(topic) {
             Some(&c) => c,
             None => {

@@ -24,7 +24,7 @@ pub fn read(path: &Path) -> Result<BagInfo, BagError> {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    let m: MetadataFile = serde_yaml::from_str(&text).map_err(|e| BagError::Corrupt {
+    let m: MetadataFile = serde_yaml_ng::from_str(&text).map_err(|e| BagError::Corrupt {
         path: path.to_path_buf(),
         reason: format!("metadata.yaml: {e}"),
     })?;

@@ -147,6 +147,46 @@ pub struct Expression {
     pub confidence: f32,
 }
 
+/// hri_msgs/msg/NormalizedRegionOfInterest2D
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NormalizedRegionOfInterest2D {
+    pub header: Header,
+    pub xmin: f32,
+    pub ymin: f32,
+    pub xmax: f32,
+    pub ymax: f32,
+    pub c: f32,
+}
+
+/// hri_msgs/msg/IdsList
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IdsList {
+    pub header: Header,
+    pub ids: Vec<String>,
+}
+
+/// A mirrored ROS 2 message type and its full name, as topics and bag schemas name it.
+pub trait RosMessage: Serialize {
+    const TYPE: &'static str;
+}
+
+macro_rules! ros_message {
+    ($($t:ty => $name:literal),* $(,)?) => {
+        $(impl RosMessage for $t {
+            const TYPE: &'static str = $name;
+        })*
+    };
+}
+
+ros_message!(
+    Image => "sensor_msgs/msg/Image",
+    CompressedImage => "sensor_msgs/msg/CompressedImage",
+    Detection2DArray => "vision_msgs/msg/Detection2DArray",
+    Expression => "hri_msgs/msg/Expression",
+    NormalizedRegionOfInterest2D => "hri_msgs/msg/NormalizedRegionOfInterest2D",
+    IdsList => "hri_msgs/msg/IdsList",
+);
+
 /// Decode a CDR payload with its 4-byte encapsulation header (0x00 0x01 = little endian,
 /// 0x00 0x00 = big endian).
 pub fn from_cdr<'de, T: Deserialize<'de>>(

@@ -2,6 +2,16 @@
 //! type's .msg text, then every type it uses, each after a line of 80 `=` and `MSG: pkg/Type`),
 //! so that `ros2 bag play`, Foxglove and rosbags can decode them without our sources.
 
+/// The project's own interface files, one source for the node's messages and the bag schemas.
+macro_rules! interface {
+    ($pkg:literal, $name:literal) => {
+        (
+            concat!($pkg, "/", $name),
+            include_str!(concat!("../../interfaces/", $pkg, "/msg/", $name, ".msg")),
+        )
+    };
+}
+
 const DEFINITIONS: &[(&str, &str)] = &[
     ("builtin_interfaces/Time", "int32 sec\nuint32 nanosec\n"),
     ("std_msgs/Header", "builtin_interfaces/Time stamp\nstring frame_id\n"),
@@ -9,19 +19,16 @@ const DEFINITIONS: &[(&str, &str)] = &[
     ("geometry_msgs/Quaternion", "float64 x 0\nfloat64 y 0\nfloat64 z 0\nfloat64 w 1\n"),
     ("geometry_msgs/Pose", "Point position\nQuaternion orientation\n"),
     ("geometry_msgs/PoseWithCovariance", "Pose pose\nfloat64[36] covariance\n"),
-    ("vision_msgs/Point2D", "float64 x\nfloat64 y\n"),
-    ("vision_msgs/Pose2D", "vision_msgs/Point2D position\nfloat64 theta\n"),
-    ("vision_msgs/BoundingBox2D", "vision_msgs/Pose2D center\nfloat64 size_x\nfloat64 size_y\n"),
-    ("vision_msgs/ObjectHypothesis", "string class_id\nfloat64 score\n"),
-    ("vision_msgs/ObjectHypothesisWithPose", "ObjectHypothesis hypothesis\ngeometry_msgs/PoseWithCovariance pose\n"),
-    ("vision_msgs/Detection2D", "std_msgs/Header header\nObjectHypothesisWithPose[] results\nBoundingBox2D bbox\nstring id\n"),
-    ("vision_msgs/Detection2DArray", "std_msgs/Header header\nDetection2D[] detections\n"),
-    (
-        "hri_msgs/Expression",
-        "std_msgs/Header header\nstring expression\nfloat32 valence\nfloat32 arousal\nfloat32 confidence\n\
-         string NEUTRAL=neutral\nstring ANGRY=angry\nstring SAD=sad\nstring HAPPY=happy\nstring SURPRISED=surprised\n\
-         string DISGUSTED=disgusted\nstring SCARED=scared\n",
-    ),
+    interface!("vision_msgs", "Point2D"),
+    interface!("vision_msgs", "Pose2D"),
+    interface!("vision_msgs", "BoundingBox2D"),
+    interface!("vision_msgs", "ObjectHypothesis"),
+    interface!("vision_msgs", "ObjectHypothesisWithPose"),
+    interface!("vision_msgs", "Detection2D"),
+    interface!("vision_msgs", "Detection2DArray"),
+    interface!("hri_msgs", "Expression"),
+    interface!("hri_msgs", "IdsList"),
+    interface!("hri_msgs", "NormalizedRegionOfInterest2D"),
     ("sensor_msgs/Image", "std_msgs/Header header\nuint32 height\nuint32 width\nstring encoding\nuint8 is_bigendian\nuint32 step\nuint8[] data\n"),
 ];
 
@@ -38,10 +45,11 @@ fn definition(name: &str) -> Option<&'static str> {
 }
 
 /// Field types of a definition, as full `pkg/Type` names (same-package types get the package).
-/// Constants (`string NEUTRAL=neutral`) have primitive types and add nothing.
+/// Constants (`string NEUTRAL=neutral`) have primitive types and add nothing; comments neither.
 fn dependencies(pkg: &str, def: &str) -> Vec<String> {
     def.lines()
         .filter_map(|l| l.split_whitespace().next())
+        .filter(|t| !t.starts_with('#'))
         .map(|t| t.split('[').next().unwrap_or(t))
         .filter(|t| !PRIMITIVES.contains(t))
         .map(|t| {
@@ -82,7 +90,13 @@ mod tests {
     #[test]
     fn detection_array_schema_lists_every_dependency_once() {
         let s = super::ros2msg("vision_msgs/msg/Detection2DArray").unwrap();
-        assert!(s.starts_with("std_msgs/Header header\nDetection2D[] detections\n"));
+        // The type's own definition first: the interface file as it is.
+        assert!(s.starts_with(include_str!(
+            "../../interfaces/vision_msgs/msg/Detection2DArray.msg"
+        )));
+        assert!(
+            s.contains("std_msgs/Header header\n") && s.contains("\nDetection2D[] detections\n")
+        );
         for dep in [
             "std_msgs/Header",
             "builtin_interfaces/Time",
@@ -99,9 +113,11 @@ mod tests {
         ] {
             assert_eq!(s.matches(&format!("MSG: {dep}\n")).count(), 1, "{dep}");
         }
-        assert!(super::ros2msg("hri_msgs/msg/Expression")
-            .unwrap()
-            .contains("MSG: builtin_interfaces/Time"));
+        let e = super::ros2msg("hri_msgs/msg/Expression").unwrap();
+        // The interface file itself, then its dependencies (comments name none).
+        assert!(e.starts_with(include_str!("../../interfaces/hri_msgs/msg/Expression.msg")));
+        assert_eq!(e.matches("\nMSG: ").count(), 2, "{e}");
+        assert!(e.contains("MSG: builtin_interfaces/Time"));
         assert!(super::ros2msg("foo/msg/Bar").is_none());
     }
 }

@@ -1,105 +1,57 @@
-//! Frame results as r2r messages: vision_msgs detections, ROS4HRI faces, debug image and
-//! diagnostics. Field meanings as in architecture.md ("Interfaces a ROS user sees").
+//! The node's side of the messages: frame results go out as the CDR bytes of
+//! [`crate::messages`] (the bytes replay writes into bags) through [`CdrPublisher`];
+//! diagnostics are built here, as only the node publishes them.
+
+use std::marker::PhantomData;
 
 use r2r::diagnostic_msgs::msg::{DiagnosticArray, DiagnosticStatus, KeyValue};
-use r2r::hri_msgs::msg::{Expression, IdsList, NormalizedRegionOfInterest2D};
-use r2r::sensor_msgs::msg::Image;
 use r2r::std_msgs::msg::Header;
-use r2r::vision_msgs::msg::{
-    BoundingBox2D, Detection2D, Detection2DArray, ObjectHypothesis, ObjectHypothesisWithPose,
-    Point2D, Pose2D,
-};
+use r2r::{PublisherUntyped, QosProfile};
 
 use super::diagnostics::Status;
-use crate::outputs::{normalised_roi, FaceOutput, HriExpression};
+use crate::bag::msgs::{self, RosMessage};
 
-/// One Detection2D per face (box in pixels, `id` = face id, hypotheses best first); the array
-/// is published even when empty so consumers see that the frame was processed.
-pub fn detections(header: &Header, faces: &[(String, FaceOutput)]) -> Detection2DArray {
-    Detection2DArray {
-        header: header.clone(),
-        detections: faces
-            .iter()
-            .map(|(id, f)| {
-                let (cx, cy) = f.bbox.center();
-                Detection2D {
-                    header: header.clone(),
-                    results: f
-                        .hypotheses
-                        .iter()
-                        .map(|(class_id, p)| ObjectHypothesisWithPose {
-                            hypothesis: ObjectHypothesis {
-                                class_id: class_id.clone(),
-                                score: f64::from(*p),
-                            },
-                            ..Default::default()
-                        })
-                        .collect(),
-                    bbox: BoundingBox2D {
-                        center: Pose2D {
-                            position: Point2D {
-                                x: f64::from(cx),
-                                y: f64::from(cy),
-                            },
-                            theta: 0.0,
-                        },
-                        size_x: f64::from(f.bbox.width()),
-                        size_y: f64::from(f.bbox.height()),
-                    },
-                    id: id.clone(),
-                }
-            })
-            .collect(),
+/// A publisher of one mirrored message type ([`crate::bag::msgs`]): what it publishes is
+/// exactly what a bag of the same outputs holds.
+pub struct CdrPublisher<M> {
+    inner: PublisherUntyped,
+    message: PhantomData<M>,
+}
+
+impl<M: RosMessage> CdrPublisher<M> {
+    pub fn create(node: &mut r2r::Node, topic: &str, qos: QosProfile) -> r2r::Result<Self> {
+        Ok(Self {
+            inner: node.create_publisher_untyped(topic, M::TYPE, qos)?,
+            message: PhantomData,
+        })
+    }
+
+    pub fn publish(&self, msg: &M) -> Result<(), PublishError> {
+        Ok(self.inner.publish_raw(&msgs::to_cdr(msg)?)?)
+    }
+
+    /// Remove the publisher from `node` (its topic disappears from the graph).
+    pub fn destroy(self, node: &mut r2r::Node) {
+        node.destroy_publisher_untyped(self.inner);
     }
 }
 
-/// `/humans/faces/<id>/roi`: the box normalised to [0, 1], `c` = detector confidence.
-pub fn roi(
-    header: &Header,
-    face: &FaceOutput,
-    size: (usize, usize),
-) -> NormalizedRegionOfInterest2D {
-    let [xmin, ymin, xmax, ymax] = normalised_roi(&face.bbox, size.0, size.1);
-    NormalizedRegionOfInterest2D {
-        header: header.clone(),
-        xmin,
-        ymin,
-        xmax,
-        ymax,
-        c: face.score,
-    }
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("cannot encode the message: {0}")]
+    Encode(#[from] crate::bag::BagError),
+    #[error("rcl refused the message: {0}")]
+    Publish(#[from] r2r::Error),
 }
 
-/// `/humans/faces/<id>/expression`.
-pub fn expression(header: &Header, e: &HriExpression) -> Expression {
-    Expression {
-        header: header.clone(),
-        expression: e.word.clone(),
-        valence: e.valence,
-        arousal: e.arousal,
-        confidence: e.confidence,
-    }
-}
-
-/// `/humans/faces/tracked`.
-pub fn tracked(header: &Header, ids: Vec<String>) -> IdsList {
-    IdsList {
-        header: header.clone(),
-        ids,
-    }
-}
-
-/// `~/debug_image`: the frame with faces drawn, rgb8.
-pub fn debug_image(header: &Header, img: image::RgbImage) -> Image {
-    let (width, height) = img.dimensions();
-    Image {
-        header: header.clone(),
-        height,
-        width,
-        encoding: "rgb8".into(),
-        is_bigendian: 0,
-        step: width * 3,
-        data: img.into_raw(),
+/// An incoming message's header as the mirrored type.
+pub fn header(h: &Header) -> msgs::Header {
+    msgs::Header {
+        stamp: msgs::Time {
+            sec: h.stamp.sec,
+            nanosec: h.stamp.nanosec,
+        },
+        frame_id: h.frame_id.clone(),
     }
 }
 

@@ -131,6 +131,16 @@ fn int_within(v: &ParameterValue, lo: i64, hi: i64) -> Result<i64, String> {
     }
 }
 
+fn within_range(x: f64, (lo, hi): (f32, f32)) -> Result<f64, String> {
+    // Via the shortest decimal text: 0.99f32 is 0.99, not 0.9900000095...
+    let wide = |v: f32| v.to_string().parse().unwrap_or(f64::from(v));
+    within(x, wide(lo), wide(hi))
+}
+
+fn int_within_range(v: &ParameterValue, (lo, hi): (u32, u32)) -> Result<i64, String> {
+    int_within(v, i64::from(lo), i64::from(hi))
+}
+
 /// An input size of 0 means the detector kind's own (RetinaFace 640x480, BlazeFace 128x128).
 fn input_size(kind: DetectorKind, requested: u32, pick: fn(&DetectorConfig) -> u32) -> u32 {
     if requested == 0 {
@@ -400,7 +410,7 @@ pub static SPECS: &[Spec] = &[
         live: true,
         get: |p| ParameterValue::Double(f64::from(p.tracker.smoothing)),
         set: |p, v| {
-            p.tracker.smoothing = within(as_f64(v)?, 0.0, 0.99)? as f32;
+            p.tracker.smoothing = within_range(as_f64(v)?, TrackerConfig::SMOOTHING)? as f32;
             Ok(())
         },
     },
@@ -410,7 +420,7 @@ pub static SPECS: &[Spec] = &[
         live: true,
         get: |p| ParameterValue::Double(f64::from(p.tracker.min_iou)),
         set: |p, v| {
-            p.tracker.min_iou = within(as_f64(v)?, 0.0, 0.99)? as f32;
+            p.tracker.min_iou = within_range(as_f64(v)?, TrackerConfig::MIN_IOU)? as f32;
             Ok(())
         },
     },
@@ -420,7 +430,7 @@ pub static SPECS: &[Spec] = &[
         live: true,
         get: |p| ParameterValue::Integer(i64::from(p.tracker.confirm_after)),
         set: |p, v| {
-            p.tracker.confirm_after = int_within(v, 1, 100)? as u32;
+            p.tracker.confirm_after = int_within_range(v, TrackerConfig::CONFIRM_AFTER)? as u32;
             Ok(())
         },
     },
@@ -430,7 +440,7 @@ pub static SPECS: &[Spec] = &[
         live: true,
         get: |p| ParameterValue::Integer(i64::from(p.tracker.retire_after)),
         set: |p, v| {
-            p.tracker.retire_after = int_within(v, 1, 1000)? as u32;
+            p.tracker.retire_after = int_within_range(v, TrackerConfig::RETIRE_AFTER)? as u32;
             Ok(())
         },
     },
@@ -568,8 +578,8 @@ mod tests {
     }
 
     /// YAML scalars and lists as rcl would parse them.
-    fn value(v: &serde_yaml::Value) -> ParameterValue {
-        use serde_yaml::Value as Y;
+    fn value(v: &serde_yaml_ng::Value) -> ParameterValue {
+        use serde_yaml_ng::Value as Y;
         match v {
             Y::Bool(b) => ParameterValue::Bool(*b),
             Y::Number(n) if n.is_i64() => ParameterValue::Integer(n.as_i64().unwrap()),
@@ -582,7 +592,7 @@ mod tests {
         }
     }
 
-    fn flatten(prefix: &str, v: &serde_yaml::Value, out: &mut IndexMap<String, Parameter>) {
+    fn flatten(prefix: &str, v: &serde_yaml_ng::Value, out: &mut IndexMap<String, Parameter>) {
         match v.as_mapping() {
             Some(m) => {
                 for (k, v) in m {
@@ -604,8 +614,8 @@ mod tests {
     #[test]
     fn shipped_params_file_names_every_parameter_with_its_default() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/params/default.yaml");
-        let doc: serde_yaml::Value =
-            serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let doc: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let mut given = IndexMap::new();
         flatten("", &doc["/**"]["ros__parameters"], &mut given);
         let names: Vec<&str> = given.keys().map(String::as_str).collect();

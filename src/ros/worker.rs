@@ -7,23 +7,22 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use r2r::hri_msgs::msg::{Expression, IdsList, NormalizedRegionOfInterest2D};
 use r2r::sensor_msgs::msg::{CompressedImage, Image};
-use r2r::std_msgs::msg::Header;
-use r2r::vision_msgs::msg::Detection2DArray;
-use r2r::{Publisher, QosProfile};
+use r2r::QosProfile;
 
 use super::diagnostics::Stats;
 use super::latest::{lock, Latest, Pending};
 use super::logging::{reason_key, RateLimit};
-use super::messages;
+use super::messages::{self as ros_messages, CdrPublisher};
 use super::params::{NodeParams, ParamStore};
 use super::shared_node::SharedNode;
-use crate::annotate::annotated;
-use crate::image::{decode_compressed, RawImage, RgbImage};
-use crate::outputs::{face_id, track_faces, FaceOutput};
+use crate::bag::msgs::{
+    Detection2DArray, Expression, Header, IdsList, Image as ImageMsg, NormalizedRegionOfInterest2D,
+};
+use crate::frame::{CameraSession, FaceOutput, FrameInput};
+use crate::image::RawImage;
+use crate::messages;
 use crate::pipeline::Pipeline;
-use crate::track::Tracker;
 use crate::Error;
 
 /// A camera frame as received.
@@ -33,52 +32,53 @@ pub enum Frame {
 }
 
 impl Frame {
-    fn header(&self) -> &Header {
-        match self {
+    fn header(&self) -> Header {
+        ros_messages::header(match self {
             Frame::Raw(m) => &m.header,
             Frame::Compressed(m) => &m.header,
-        }
+        })
     }
 
-    fn decode(&self) -> Result<RgbImage<'_>, crate::image::FrameError> {
+    fn input(&self) -> FrameInput<'_> {
         match self {
-            Frame::Raw(m) => RawImage {
+            Frame::Raw(m) => FrameInput::Raw(RawImage {
                 width: m.width,
                 height: m.height,
                 step: m.step,
                 encoding: &m.encoding,
                 is_bigendian: m.is_bigendian != 0,
                 data: &m.data,
-            }
-            .to_rgb(),
-            Frame::Compressed(m) => decode_compressed(&m.format, &m.data),
+            }),
+            Frame::Compressed(m) => FrameInput::Compressed {
+                format: &m.format,
+                data: &m.data,
+            },
         }
     }
 }
 
 /// Publishers that live as long as the node.
 pub struct Outputs {
-    pub detections: Publisher<Detection2DArray>,
-    pub tracked: Publisher<IdsList>,
-    pub debug_image: Publisher<Image>,
+    pub detections: CdrPublisher<Detection2DArray>,
+    pub tracked: CdrPublisher<IdsList>,
+    pub debug_image: CdrPublisher<ImageMsg>,
 }
 
 /// ROS4HRI publishers of one face, created when its track is confirmed, destroyed when retired.
 struct FaceTopics {
-    roi: Publisher<NormalizedRegionOfInterest2D>,
-    expression: Publisher<Expression>,
+    roi: CdrPublisher<NormalizedRegionOfInterest2D>,
+    expression: CdrPublisher<Expression>,
 }
 
 struct Camera {
     topic: String,
-    tracker: Tracker,
+    session: CameraSession,
     /// Face ids of this camera's confirmed tracks.
     confirmed: Vec<String>,
 }
 
 pub struct Worker {
     pipeline: Pipeline,
-    labels: Vec<String>,
     node: Arc<SharedNode>,
     store: Arc<Mutex<ParamStore>>,
     generation: u64,
@@ -104,17 +104,18 @@ impl Worker {
             let s = lock(&store);
             (s.params.clone(), s.generation)
         };
+        let n = params.image_topics.len();
         let cameras = params
             .image_topics
             .iter()
-            .map(|t| Camera {
+            .enumerate()
+            .map(|(i, t)| Camera {
                 topic: t.clone(),
-                tracker: Tracker::new(params.tracker),
+                session: CameraSession::new(i, n, params.tracker),
                 confirmed: Vec::new(),
             })
             .collect();
         Self {
-            labels: pipeline.labels().to_vec(),
             pipeline,
             node,
             store,
@@ -152,7 +153,7 @@ impl Worker {
             log::warn!("detector settings not applied: {e}");
         }
         for c in &mut self.cameras {
-            c.tracker.set_config(params.tracker);
+            c.session.set_tracker(params.tracker);
         }
         if !params.hri_enabled {
             let ids: Vec<String> = self.faces.keys().cloned().collect();
@@ -164,56 +165,44 @@ impl Worker {
     }
 
     fn frame(&mut self, camera: usize, pending: Pending<Frame>) {
-        let header = pending.frame.header().clone();
-        let rgb = match pending.frame.decode() {
-            Ok(rgb) => rgb,
-            Err(e) => return self.reject(camera, &header, &e.to_string()),
-        };
-        let (height, width, _) = rgb.dim();
-        if lock(&self.stats).resolution(camera, (width, height)) {
-            self.cameras[camera].tracker.clear();
-            self.log_once(
-                camera,
-                &format!("resolution changed to {width}x{height}; face tracks restarted"),
-            );
-        }
-        let result = match self.pipeline.process_rgb(rgb.view()) {
-            Ok(r) => r,
+        let header = pending.frame.header();
+        let draw = self.params.publish_debug_image;
+        let input = pending.frame.input();
+        let out = match self.cameras[camera]
+            .session
+            .process(&mut self.pipeline, &input, draw)
+        {
+            Ok(out) => out,
             Err(Error::Frame(e)) => return self.reject(camera, &header, &e.to_string()),
-            Err(Error::Model(e)) => {
+            Err(e @ (Error::Model(_) | Error::Config(_))) => {
                 let reason = e.to_string();
                 lock(&self.stats).failed(&reason);
                 self.log_once(camera, &reason);
                 return self.publish_detections(&header, &[]);
             }
         };
-        let n_cameras = self.cameras.len();
-        let faces: Vec<(String, FaceOutput)> = track_faces(
-            &mut self.cameras[camera].tracker,
-            &self.labels,
-            &result.faces,
-        )
-        .into_iter()
-        .map(|f| (face_id(camera, n_cameras, f.track), f))
-        .collect();
-        self.publish_detections(&header, &faces);
-        if self.params.hri_enabled {
-            self.publish_hri(camera, &header, &faces, (width, height));
+        lock(&self.stats).resolution(camera, (out.width, out.height));
+        if out.tracks_restarted {
+            let message = format!(
+                "resolution changed to {}x{}; face tracks restarted",
+                out.width, out.height
+            );
+            self.log_once(camera, &message);
         }
-        if self.params.publish_debug_image {
-            let img = annotated(rgb.view(), &result.faces);
-            if let Err(e) = self
-                .outputs
-                .debug_image
-                .publish(&messages::debug_image(&header, img))
-            {
+        self.publish_detections(&header, &out.faces);
+        if self.params.hri_enabled {
+            self.publish_hri(camera, &header, &out.faces, (out.width, out.height));
+        }
+        if let Some(img) = out.debug_image {
+            let msg = messages::debug_image(&header, img);
+            if let Err(e) = self.outputs.debug_image.publish(&msg) {
                 self.log_once(camera, &format!("cannot publish the debug image: {e}"));
             }
         }
-        lock(&self.stats).processed(pending.arrived.elapsed(), faces.len());
+        lock(&self.stats).processed(pending.arrived.elapsed(), out.faces.len());
     }
 
-    fn publish_detections(&mut self, header: &Header, faces: &[(String, FaceOutput)]) {
+    fn publish_detections(&mut self, header: &Header, faces: &[FaceOutput]) {
         if let Err(e) = self
             .outputs
             .detections
@@ -249,18 +238,13 @@ impl Worker {
         &mut self,
         camera: usize,
         header: &Header,
-        faces: &[(String, FaceOutput)],
+        faces: &[FaceOutput],
         size: (usize, usize),
     ) {
-        let n_cameras = self.cameras.len();
         let cam = &mut self.cameras[camera];
-        cam.confirmed = cam
-            .tracker
-            .confirmed_ids()
-            .into_iter()
-            .map(|t| face_id(camera, n_cameras, t))
-            .collect();
-        for (id, face) in faces.iter().filter(|(_, f)| f.confirmed) {
+        cam.confirmed = cam.session.confirmed_ids();
+        for face in faces.iter().filter(|f| f.confirmed) {
+            let id = &face.id;
             if !self.faces.contains_key(id) {
                 match self.create_face_topics(id) {
                     Ok(t) => {
@@ -312,9 +296,13 @@ impl Worker {
         // Reliable, as libhri subscribes.
         self.node.with(|node| {
             Ok(FaceTopics {
-                roi: node
-                    .create_publisher(&format!("/humans/faces/{id}/roi"), QosProfile::default())?,
-                expression: node.create_publisher(
+                roi: CdrPublisher::create(
+                    node,
+                    &format!("/humans/faces/{id}/roi"),
+                    QosProfile::default(),
+                )?,
+                expression: CdrPublisher::create(
+                    node,
                     &format!("/humans/faces/{id}/expression"),
                     QosProfile::default(),
                 )?,
@@ -326,8 +314,8 @@ impl Worker {
         for id in ids {
             if let Some(t) = self.faces.remove(id) {
                 self.node.with(|node| {
-                    node.destroy_publisher(t.roi);
-                    node.destroy_publisher(t.expression);
+                    t.roi.destroy(node);
+                    t.expression.destroy(node);
                 });
             }
         }

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
@@ -104,12 +105,25 @@ def main():
     ap.add_argument("--rate", type=float, default=30.0)
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
+    if args.json:  # a fresh clone has no out/ yet
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     rclpy.init()
     peer = rclpy.create_node("masked_fer_latency_peer")
     ex = SingleThreadedExecutor()
     ex.add_node(peer)
     threading.Thread(target=ex.spin, daemon=True).start()
-    rows = [run_case(peer, args.node, label, name, args.frames, args.rate) for label, name in CASES]
+    try:
+        report(args, [run_case(peer, args.node, label, name, args.frames, args.rate) for label, name in CASES])
+    except Exception as e:  # noqa: BLE001  one line, then out without rclpy's teardown
+        print(f"node benchmark failed: {type(e).__name__}: {e}", file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(1)
+    sys.stdout.flush()
+    # rclpy's teardown with the spinning thread still running can abort; the results are written.
+    os._exit(0)
+
+
+def report(args, rows):
     print(f"| 640x480 rgb8 at {args.rate:g} Hz | faces/frame | answered | latency p50 | p99 | max | node CPU "
           "| allocations/frame | live heap first → last report |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -121,8 +135,6 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
-    sys.stdout.flush()
-    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,9 @@ Scenarios:
                --params-file, detections remapped
   bad_input    malformed frames between good ones, a resolution change, a 4x burst
   qos_mismatch the node asks for reliable images, the camera offers best effort only
+  replay_parity a params file with non-default tracking and smoothing; frames sent one at a time
+               (each after the previous answer, reliable), so every frame is processed; the
+               Rust test replays the same frames with the same file and compares
 """
 import argparse
 import io
@@ -406,8 +409,36 @@ def scenario_qos_mismatch(run, peer):
     return rec
 
 
+def scenario_replay_parity(run, peer):
+    params = run.out / "params.yaml"
+    params.write_text(
+        "/**:\n  ros__parameters:\n    image_topics: [/cam]\n    qos:\n      reliability: reliable\n"
+        "    classifier:\n      smoothing: 0.8\n"
+        "    tracker:\n      min_iou: 0.5\n      confirm_after: 3\n      retire_after: 2\n")
+    run.start_node(["--params-file", str(params)])
+    pub = peer.create_publisher(Image, "/cam", RELIABLE)
+    rec = Recorder(peer, "/masked_fer/detections", None)
+    run.rec = rec
+    wait_for(lambda: pub.get_subscription_count() > 0 and rec.subs[0].get_publisher_count() > 0, 20,
+             "matching with the node")
+    # Faces that drift (tracks continue, smoothing builds up), an empty stretch longer than
+    # retire_after (tracks end), then other faces (new ids).
+    a, b = photo("maksssksksss0.jpg", (720, 540)), photo("maksssksksss6.jpg", (640, 480))
+    frames = [a[4 * i:4 * i + 480, 6 * i:6 * i + 640] for i in range(8)]
+    frames += [np.full((480, 640, 3), 90, np.uint8)] * 3 + [b] * 5
+    sent = run.result.setdefault("sent", [])
+    for n, rgb in enumerate(frames):
+        run.save_frame(f"{n:03d}", np.ascontiguousarray(rgb))
+        pub.publish(raw_msg(np.ascontiguousarray(rgb), n))
+        sent.append({"camera": "/cam", "stamp_ns": ns(stamp(n)), "frame": f"frames/{n:03d}.png"})
+        wait_for(lambda: any(d["stamp_ns"] == sent[-1]["stamp_ns"] for d in list(rec.detections)), 20,
+                 f"the answer to frame {n}")
+    return rec
+
+
 SCENARIOS = {"cameras": scenario_cameras, "compressed": scenario_compressed,
-             "bad_input": scenario_bad_input, "qos_mismatch": scenario_qos_mismatch}
+             "bad_input": scenario_bad_input, "qos_mismatch": scenario_qos_mismatch,
+             "replay_parity": scenario_replay_parity}
 
 
 def main():

@@ -17,6 +17,7 @@ use masked_fer::alloc_count::CountingAlloc;
 use masked_fer::pipeline::Pipeline;
 use masked_fer::ros::diagnostics::{Limits, Stats};
 use masked_fer::ros::latest::{lock, Latest};
+use masked_fer::ros::messages::CdrPublisher;
 use masked_fer::ros::params::{ParamStore, Transport, SPECS};
 use masked_fer::ros::shared_node::SharedNode;
 use masked_fer::ros::worker::{self, Frame, Outputs, Worker};
@@ -152,15 +153,16 @@ fn run() -> Result<()> {
         forwards.push(task);
     }
     let outputs = Outputs {
-        detections: node
-            .create_publisher("~/detections", QosProfile::default())
+        detections: CdrPublisher::create(&mut node, "~/detections", QosProfile::default())
             .context("cannot create ~/detections")?,
-        tracked: node
-            .create_publisher("/humans/faces/tracked", QosProfile::default())
+        tracked: CdrPublisher::create(&mut node, "/humans/faces/tracked", QosProfile::default())
             .context("cannot create /humans/faces/tracked")?,
-        debug_image: node
-            .create_publisher("~/debug_image", QosProfile::default().keep_last(2))
-            .context("cannot create ~/debug_image")?,
+        debug_image: CdrPublisher::create(
+            &mut node,
+            "~/debug_image",
+            QosProfile::default().keep_last(2),
+        )
+        .context("cannot create ~/debug_image")?,
     };
     let diagnostics = node
         .create_publisher::<DiagnosticArray>("/diagnostics", QosProfile::default())

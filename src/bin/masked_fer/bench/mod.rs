@@ -15,8 +15,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use masked_fer::classify::Classifier;
 use masked_fer::config::PipelineConfig;
 use masked_fer::detect::{BBox, DetectorConfig, DetectorKind};
-use masked_fer::replay::quantile;
 use masked_fer::runtime::{init_runtime, ORT_VERSION};
+use masked_fer::stats::quantile;
 use masked_fer::{models, onnx_info, Pipeline};
 use ndarray::Array3;
 
