@@ -20,7 +20,8 @@ pub struct Global {
     #[arg(long, global = true, value_name = "DIR")]
     pub models_dir: Option<PathBuf>,
     /// Read settings from a ROS 2 parameters file (the node's params/default.yaml format);
-    /// flags given on the command line override it.
+    /// flags given on the command line override it. `replay` also takes the node's tracking
+    /// and smoothing (`tracker.*`, `classifier.smoothing`) from it, so it tracks as the node did.
     #[arg(long, global = true, value_name = "YAML")]
     pub params: Option<PathBuf>,
     /// ONNX Runtime threads per model.
