@@ -171,7 +171,7 @@ enum Parsed {
 }
 
 impl Parsed {
-    fn from(m: &BagMessage) -> Result<Self, BagError> {
+    fn parse(m: &BagMessage) -> Result<Self, BagError> {
         if m.type_name == Image::TYPE {
             msgs::from_cdr(&m.data, &m.type_name).map(Parsed::Raw)
         } else {
@@ -219,7 +219,7 @@ impl Run<'_> {
         dropped: bool,
         arrived: Option<Instant>,
     ) -> Result<(), BagError> {
-        let parsed = Parsed::from(m);
+        let parsed = Parsed::parse(m);
         let header = parsed
             .as_ref()
             .map(|p| p.header().clone())
@@ -238,20 +238,26 @@ impl Run<'_> {
             latency_ms: None,
         };
         let draw = self.options.annotate && self.writer.is_some();
-        let output = match (&parsed, self.cameras.get_mut(&m.topic)) {
+        // A topic the bag's index did not list (an unreadable index) is still replayed, with
+        // ids as for a single camera.
+        let tracker = self.options.tracker;
+        let camera = self
+            .cameras
+            .entry(m.topic.clone())
+            .or_insert_with(|| CameraSession::new(0, 1, tracker));
+        let output = match &parsed {
             _ if dropped => None,
-            (Err(e), _) => {
-                record.error = Some(e.to_string());
-                None
-            }
-            (Ok(p), Some(camera)) => match camera.process(self.pipeline, &p.input(), draw) {
+            Ok(p) => match camera.process(self.pipeline, &p.input(), draw) {
                 Ok(out) => Some(out),
                 Err(e) => {
                     record.error = Some(e.to_string());
                     None
                 }
             },
-            (Ok(_), None) => None, // not a topic of this replay (filtered before)
+            Err(e) => {
+                record.error = Some(e.to_string());
+                None
+            }
         };
         let faces = output.as_ref().map_or(&[][..], |o| &o.faces[..]);
         if let Some(out) = &output {

@@ -19,6 +19,7 @@ import numpy as np
 from .evaluate import predict_onnx, score, val_sets
 from .fer_data import load_cache
 from .paths import LABELS
+from .tta import views
 
 
 def main():
@@ -28,11 +29,10 @@ def main():
     args = ap.parse_args()
     data = load_cache()
     images = data["images"]
-    mirrored = np.ascontiguousarray(images[:, :, ::-1])
     val = val_sets(data, images[:, None])["clean"]
     members = []
     for path in args.onnx:
-        p = 0.5 * (predict_onnx(path, images, LABELS) + predict_onnx(path, mirrored, LABELS))
+        p = np.mean([predict_onnx(path, v, LABELS) for v in views(images, "mirror")], 0)
         members.append(p)
         print(f"{path}: clean validation accuracy with mirror {score(p[val['index']], val)['accuracy']:.4f}")
     probs = np.mean(members, 0)

@@ -17,7 +17,7 @@ from .masked_set import build_masked
 from .paths import LABELS, TRAINING_DIR
 
 
-def views(images: np.ndarray, mode: str, crop: float) -> list:
+def views(images: np.ndarray, mode: str, crop: float = 0.9) -> list:
     """The arrays a mode averages over (each [N,H,W] uint8)."""
     mirror = np.ascontiguousarray(images[:, :, ::-1])
     if mode == "none":
