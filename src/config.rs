@@ -1,12 +1,9 @@
-//! Typed settings of the pipeline: defaults, validation, and loading from a ROS 2 params YAML
-//! (`<node>: ros__parameters: {...}`), so the CLI, replay and node read the same file.
+//! Typed settings of the pipeline, their accepted ranges and the error for settings that cannot
+//! work. Every setting's name, default, range and description as a parameter: [`crate::params`].
 
-use std::path::{Path, PathBuf};
-
-use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 
 use crate::detect::DetectorConfig;
-use crate::track::TrackerConfig;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ConfigError {
@@ -14,12 +11,74 @@ pub enum ConfigError {
     Read { path: PathBuf, reason: String },
     #[error("{path}: {reason}")]
     Parse { path: PathBuf, reason: String },
+    #[error("unknown parameter {name} (see masked_fer_node --help)")]
+    Unknown { name: String },
+    #[error("{name}: expected {expected}, got {got}")]
+    WrongType {
+        name: &'static str,
+        expected: &'static str,
+        got: String,
+    },
+    #[error("{name}: {value} is outside [{}, {}]", range.bounds().0, range.bounds().1)]
+    OutOfRange {
+        name: &'static str,
+        value: f64,
+        range: Range,
+    },
     #[error("invalid parameter {name}: {reason}")]
     Invalid { name: &'static str, reason: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// The accepted values of a numeric setting: one source for validation, refusals and the
+/// parameter descriptions (`lo..hi`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Range {
+    Int(i64, i64),
+    Float(f64, f64),
+}
+
+impl Range {
+    pub fn bounds(self) -> (f64, f64) {
+        match self {
+            Range::Int(lo, hi) => (lo as f64, hi as f64),
+            Range::Float(lo, hi) => (lo, hi),
+        }
+    }
+
+    /// `x` within the range, or the error naming `name`.
+    pub fn check(self, name: &'static str, x: f64) -> Result<(), ConfigError> {
+        let (lo, hi) = self.bounds();
+        if x.is_finite() && (lo..=hi).contains(&x) {
+            Ok(())
+        } else {
+            Err(ConfigError::OutOfRange {
+                name,
+                value: x,
+                range: self,
+            })
+        }
+    }
+
+    /// [`Range::check`] for a value stored as f32, compared at f32 precision (0.99f32 is within
+    /// 0..0.99 although it widens to 0.9900000095).
+    pub fn check_f32(self, name: &'static str, x: f32) -> Result<(), ConfigError> {
+        let (lo, hi) = self.bounds();
+        if x.is_finite() && (lo as f32..=hi as f32).contains(&x) {
+            Ok(())
+        } else {
+            self.check(name, f64::from(x))
+        }
+    }
+}
+
+impl std::fmt::Display for Range {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (lo, hi) = self.bounds();
+        write!(f, "{lo}..{hi}")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClassifierConfig {
     /// Expression model (ONNX with the masked_fer metadata contract); empty = the default model.
     pub model: PathBuf,
@@ -41,8 +100,7 @@ impl Default for ClassifierConfig {
 }
 
 /// Everything a [`crate::pipeline::Pipeline`] needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PipelineConfig {
     pub detector: DetectorConfig,
     pub classifier: ClassifierConfig,
@@ -64,176 +122,26 @@ impl Default for PipelineConfig {
 }
 
 impl PipelineConfig {
+    pub const THREADS: Range = Range::Int(1, 64);
+
     pub fn validate(&self) -> Result<(), ConfigError> {
-        self.detector
-            .validate()
-            .map_err(|reason| ConfigError::Invalid {
-                name: "detector",
-                reason,
-            })?;
-        if !(1..=64).contains(&self.threads) {
-            return Err(ConfigError::Invalid {
-                name: "threads",
-                reason: format!("{} is not within 1..64", self.threads),
-            });
-        }
-        Ok(())
+        self.detector.validate()?;
+        Self::THREADS.check("threads", self.threads as f64)
     }
-
-    /// Read the pipeline's settings from a ROS 2 parameters file ([`ros_parameters`]).
-    /// Keys this pipeline does not know are an error, naming the key; node-only settings
-    /// (topics, QoS, tracking, ...) are left to their readers.
-    pub fn from_ros_params(path: &Path, node: Option<&str>) -> Result<Self, ConfigError> {
-        let mut params = ros_parameters(path, node)?;
-        if let Some(m) = params.as_mapping_mut() {
-            m.retain(|k, _| {
-                matches!(
-                    k.as_str(),
-                    Some("detector" | "classifier" | "threads" | "models_dir")
-                )
-            });
-            // The per-track smoothing sits with the classifier's settings (see tracker_from_ros_params).
-            if let Some(c) = m.get_mut("classifier").and_then(|c| c.as_mapping_mut()) {
-                c.remove("smoothing");
-            }
-        }
-        let cfg: Self = serde_yaml_ng::from_value(params).map_err(|e| ConfigError::Parse {
-            path: path.into(),
-            reason: e.to_string(),
-        })?;
-        cfg.validate()?;
-        Ok(cfg)
-    }
-}
-
-/// The tracker's settings from a ROS 2 parameters file: `tracker.*` and `classifier.smoothing`,
-/// as the node reads them (defaults for what the file leaves out), so that a replay with the
-/// node's params file tracks and smooths as the node did.
-pub fn tracker_from_ros_params(
-    path: &Path,
-    node: Option<&str>,
-) -> Result<TrackerConfig, ConfigError> {
-    let params = ros_parameters(path, node)?;
-    let parse = |reason: String| ConfigError::Parse {
-        path: path.into(),
-        reason,
-    };
-    let mut cfg: TrackerConfig = match params.get("tracker") {
-        Some(t) => {
-            serde_yaml_ng::from_value(t.clone()).map_err(|e| parse(format!("tracker: {e}")))?
-        }
-        None => TrackerConfig::default(),
-    };
-    if let Some(s) = params.get("classifier").and_then(|c| c.get("smoothing")) {
-        cfg.smoothing = s
-            .as_f64()
-            .ok_or_else(|| parse(format!("classifier.smoothing: {s:?} is not a number")))?
-            as f32;
-    }
-    cfg.validate().map_err(|reason| ConfigError::Invalid {
-        name: "tracker",
-        reason,
-    })?;
-    Ok(cfg)
-}
-
-/// The `ros__parameters` of `node` (or of the first node in the file, or `/**`) in a ROS 2
-/// parameters file.
-fn ros_parameters(path: &Path, node: Option<&str>) -> Result<serde_yaml_ng::Value, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
-        path: path.into(),
-        reason: e.to_string(),
-    })?;
-    let parse = |reason: String| ConfigError::Parse {
-        path: path.into(),
-        reason,
-    };
-    let doc: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(&text).map_err(|e| parse(e.to_string()))?;
-    let nodes = doc
-        .as_mapping()
-        .ok_or_else(|| parse("top level is not a mapping of node names".into()))?;
-    nodes
-        .iter()
-        .find(|(k, _)| node.is_none_or(|n| k.as_str() == Some(n) || k.as_str() == Some("/**")))
-        .and_then(|(_, v)| v.get("ros__parameters"))
-        .cloned()
-        .ok_or_else(|| {
-            parse(format!(
-                "no `{}: ros__parameters:` section",
-                node.unwrap_or("<node>")
-            ))
-        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::DetectorKind;
-
-    fn write(text: &str) -> tempfile::NamedTempFile {
-        let f = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(f.path(), text).unwrap();
-        f
-    }
 
     #[test]
-    fn ros_params_file_overrides_defaults() {
-        let f = write("masked_fer:\n  ros__parameters:\n    image_topics: [/camera/image_raw]\n    threads: 2\n    detector:\n      kind: blazeface\n      input_width: 128\n      input_height: 128\n      score_threshold: 0.7\n");
-        let c = PipelineConfig::from_ros_params(f.path(), Some("masked_fer")).unwrap();
-        assert_eq!(c.threads, 2);
-        assert_eq!(c.detector.kind, DetectorKind::Blazeface);
-        assert_eq!(c.detector.score_threshold, 0.7);
-        assert_eq!(c.detector.max_faces, DetectorConfig::default().max_faces);
-        assert_eq!(
-            tracker_from_ros_params(f.path(), None).unwrap(),
-            TrackerConfig::default(),
-            "no tracker settings: the defaults"
-        );
-    }
-
-    #[test]
-    fn tracker_settings_come_from_the_same_file_as_the_node_reads_them() {
-        let f = write("/**:\n  ros__parameters:\n    classifier:\n      smoothing: 0.8\n    tracker:\n      min_iou: 0.5\n      confirm_after: 3\n");
-        let t = tracker_from_ros_params(f.path(), None).unwrap();
-        assert_eq!(
-            (t.smoothing, t.min_iou, t.confirm_after, t.retire_after),
-            (0.8, 0.5, 3, TrackerConfig::default().retire_after)
-        );
-        // The pipeline's reader ignores them; the tracker's names its problems.
-        assert!(PipelineConfig::from_ros_params(f.path(), None).is_ok());
-        let typo = write("/**:\n  ros__parameters:\n    tracker:\n      confirm_afer: 3\n");
-        let e = tracker_from_ros_params(typo.path(), None)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("confirm_afer"), "{e}");
-        let bad = write("/**:\n  ros__parameters:\n    classifier:\n      smoothing: 1.5\n");
-        let e = tracker_from_ros_params(bad.path(), None)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("smoothing"), "{e}");
-    }
-
-    #[test]
-    fn bad_files_name_the_problem() {
-        let typo =
-            write("masked_fer:\n  ros__parameters:\n    detector:\n      score_treshold: 0.5\n");
-        assert!(PipelineConfig::from_ros_params(typo.path(), None)
-            .unwrap_err()
-            .to_string()
-            .contains("score_treshold"));
-        let range = write("masked_fer:\n  ros__parameters:\n    detector:\n      nms_iou: 3.0\n");
-        assert!(PipelineConfig::from_ros_params(range.path(), None)
-            .unwrap_err()
-            .to_string()
-            .contains("nms_iou"));
-        let other = write("someone_else:\n  ros__parameters: {}\n");
-        assert!(PipelineConfig::from_ros_params(other.path(), Some("masked_fer")).is_err());
-        assert!(
-            PipelineConfig::from_ros_params(Path::new("/nonexistent.yaml"), None)
-                .unwrap_err()
-                .to_string()
-                .contains("/nonexistent.yaml")
-        );
+    fn ranges_check_at_the_precision_a_value_is_stored_in() {
+        let r = Range::Float(0.0, 0.99);
+        assert!(r.check_f32("s", 0.99).is_ok());
+        assert!(r.check("s", 0.99).is_ok());
+        let e = r.check_f32("s", 1.0).unwrap_err().to_string();
+        assert_eq!(e, "s: 1 is outside [0, 0.99]");
+        assert!(r.check("s", f64::NAN).is_err());
+        assert_eq!(Range::Int(1, 64).to_string(), "1..64");
     }
 }

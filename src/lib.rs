@@ -20,6 +20,7 @@ pub mod labels;
 pub mod messages;
 pub mod models;
 pub mod onnx_info;
+pub mod params;
 pub mod pipeline;
 pub mod plot;
 pub mod replay;

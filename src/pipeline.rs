@@ -113,7 +113,7 @@ impl Pipeline {
     pub fn set_detector_limits(
         &mut self,
         config: &crate::detect::DetectorConfig,
-    ) -> Result<(), String> {
+    ) -> Result<(), crate::config::ConfigError> {
         config.validate()?;
         self.detector.set_limits(config);
         self.config.detector.copy_limits(config);

@@ -7,12 +7,12 @@
 //! Probabilities are smoothed per track with an exponential moving average:
 //! `p = smoothing * p_previous + (1 - smoothing) * p_new` (0 = off).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use crate::config::{ConfigError, Range};
 use crate::detect::{iou, BBox};
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TrackerConfig {
     pub min_iou: f32,
     pub confirm_after: u32,
@@ -32,31 +32,17 @@ impl Default for TrackerConfig {
 }
 
 impl TrackerConfig {
-    /// Accepted ranges, one source for validation, the node's parameter descriptors and docs.
-    pub const MIN_IOU: (f32, f32) = (0.0, 0.99);
-    pub const SMOOTHING: (f32, f32) = (0.0, 0.99);
-    pub const CONFIRM_AFTER: (u32, u32) = (1, 100);
-    pub const RETIRE_AFTER: (u32, u32) = (1, 1000);
+    /// Accepted ranges (see [`Range`]).
+    pub const MIN_IOU: Range = Range::Float(0.0, 0.99);
+    pub const SMOOTHING: Range = Range::Float(0.0, 0.99);
+    pub const CONFIRM_AFTER: Range = Range::Int(1, 100);
+    pub const RETIRE_AFTER: Range = Range::Int(1, 1000);
 
-    pub fn validate(&self) -> Result<(), String> {
-        let float = |name: &str, x: f32, (lo, hi): (f32, f32)| {
-            if x.is_finite() && (lo..=hi).contains(&x) {
-                Ok(())
-            } else {
-                Err(format!("{name} {x} must be within {lo}..{hi}"))
-            }
-        };
-        let int = |name: &str, x: u32, (lo, hi): (u32, u32)| {
-            if (lo..=hi).contains(&x) {
-                Ok(())
-            } else {
-                Err(format!("{name} {x} must be within {lo}..{hi}"))
-            }
-        };
-        float("tracker min_iou", self.min_iou, Self::MIN_IOU)?;
-        float("smoothing (0 = off)", self.smoothing, Self::SMOOTHING)?;
-        int("confirm_after", self.confirm_after, Self::CONFIRM_AFTER)?;
-        int("retire_after", self.retire_after, Self::RETIRE_AFTER)
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        Self::MIN_IOU.check_f32("tracker.min_iou", self.min_iou)?;
+        Self::SMOOTHING.check_f32("classifier.smoothing", self.smoothing)?;
+        Self::CONFIRM_AFTER.check("tracker.confirm_after", f64::from(self.confirm_after))?;
+        Self::RETIRE_AFTER.check("tracker.retire_after", f64::from(self.retire_after))
     }
 }
 

@@ -273,9 +273,8 @@ fn help_explains_every_flag() {
 #[test]
 fn shipped_params_file_loads_and_equals_the_defaults() {
     let params = common::repo().join("params/default.yaml");
-    let cfg =
-        masked_fer::config::PipelineConfig::from_ros_params(&params, Some("masked_fer")).unwrap();
-    assert_eq!(cfg, masked_fer::config::PipelineConfig::default());
+    let p = masked_fer::params::NodeParams::from_file(&params, Some("masked_fer")).unwrap();
+    assert_eq!(p, masked_fer::params::NodeParams::default());
 }
 
 #[test]

@@ -15,8 +15,8 @@ use std::process::Command;
 use serde_json::Value;
 
 use masked_fer::config::PipelineConfig;
+use masked_fer::params::SPECS;
 use masked_fer::pipeline::{FrameResult, Pipeline};
-use masked_fer::ros::params::SPECS;
 use masked_fer::runtime::init_runtime;
 
 #[path = "common/ros.rs"]
@@ -250,6 +250,13 @@ fn two_raw_cameras_hri_debug_image_diagnostics_and_parameters() {
         assert!(listed.contains(s.name), "{} not listed", s.name);
     }
     assert!(r["describe"][0].as_str().unwrap().contains("0..1"));
+    assert_eq!(
+        r["describe"][0],
+        masked_fer::params::spec("detector.score_threshold")
+            .unwrap()
+            .description(),
+        "ros2 param describe shows the table's description"
+    );
     let sets = arr(&r["sets"]);
     assert_eq!(sets[0]["successful"], true);
     for (i, why) in [
@@ -442,7 +449,13 @@ fn bad_parameters_and_missing_models_stop_start_up_with_one_line() {
         .unwrap();
     let text = String::from_utf8_lossy(&help.stdout);
     assert!(help.status.success());
-    assert!(SPECS.iter().all(|s| text.contains(s.name)));
+    for s in SPECS {
+        assert!(
+            text.contains(&format!("  {}\n      {}\n", s.name, s.description())),
+            "--help lacks {} as the table declares it",
+            s.name
+        );
+    }
 }
 
 /// The frames the node answered, written into a bag with their stamps, replayed by

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use ndarray::ArrayView3;
 use serde::{Deserialize, Serialize};
 
-use crate::runtime::ModelError;
+use crate::config::{ConfigError, Range};
 
 /// An axis-aligned box in source pixels (x0, y0 inclusive top-left; x1, y1 bottom-right).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -70,14 +70,15 @@ pub enum DetectorKind {
 }
 
 impl std::str::FromStr for DetectorKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
         match s.to_ascii_lowercase().as_str() {
             "retinaface" => Ok(Self::Retinaface),
             "blazeface" => Ok(Self::Blazeface),
-            other => Err(format!(
-                "unknown detector {other:?} (retinaface, blazeface)"
-            )),
+            other => Err(ConfigError::Invalid {
+                name: "detector.kind",
+                reason: format!("unknown detector {other:?} (retinaface, blazeface)"),
+            }),
         }
     }
 }
@@ -99,8 +100,7 @@ impl DetectorKind {
 }
 
 /// Detector settings; the defaults are the measured choice in models/README.md.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DetectorConfig {
     pub kind: DetectorKind,
     /// ONNX file; empty = the default file of `kind` in the models directory.
@@ -148,41 +148,28 @@ impl DetectorConfig {
         self.max_faces = from.max_faces;
     }
 
-    pub fn validate(&self) -> Result<(), String> {
-        let in_range = |v: f32, lo: f32, hi: f32| v.is_finite() && (lo..=hi).contains(&v);
-        if !(32..=4096).contains(&self.input_width) || !(32..=4096).contains(&self.input_height) {
-            return Err(format!(
-                "detector input size {}x{} must be within 32..4096",
-                self.input_width, self.input_height
-            ));
-        }
+    /// Accepted ranges (see [`Range`]).
+    pub const INPUT_SIDE: Range = Range::Int(32, 4096);
+    pub const SCORE_THRESHOLD: Range = Range::Float(0.0, 1.0);
+    pub const NMS_IOU: Range = Range::Float(0.0, 1.0);
+    pub const MIN_FACE_SIZE: Range = Range::Float(0.0, 4096.0);
+    pub const MAX_FACES: Range = Range::Int(1, 1000);
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        Self::INPUT_SIDE.check("detector.input_width", f64::from(self.input_width))?;
+        Self::INPUT_SIDE.check("detector.input_height", f64::from(self.input_height))?;
         if self.kind == DetectorKind::Blazeface
             && (self.input_width, self.input_height) != (128, 128)
         {
-            return Err("blazeface input size is fixed at 128x128".into());
+            return Err(ConfigError::Invalid {
+                name: "detector.input_width",
+                reason: "blazeface input size is fixed at 128x128".into(),
+            });
         }
-        if !in_range(self.score_threshold, 0.0, 1.0) {
-            return Err(format!(
-                "score_threshold {} must be within 0..1",
-                self.score_threshold
-            ));
-        }
-        if !in_range(self.nms_iou, 0.0, 1.0) {
-            return Err(format!("nms_iou {} must be within 0..1", self.nms_iou));
-        }
-        if !in_range(self.min_face_size, 0.0, 4096.0) {
-            return Err(format!(
-                "min_face_size {} must be within 0..4096",
-                self.min_face_size
-            ));
-        }
-        if self.max_faces == 0 || self.max_faces > 1024 {
-            return Err(format!(
-                "max_faces {} must be within 1..1024",
-                self.max_faces
-            ));
-        }
-        Ok(())
+        Self::SCORE_THRESHOLD.check_f32("detector.score_threshold", self.score_threshold)?;
+        Self::NMS_IOU.check_f32("detector.nms_iou", self.nms_iou)?;
+        Self::MIN_FACE_SIZE.check_f32("detector.min_face_size", self.min_face_size)?;
+        Self::MAX_FACES.check("detector.max_faces", self.max_faces as f64)
     }
 }
 
@@ -203,11 +190,8 @@ pub fn open_detector(
     config: &DetectorConfig,
     model: PathBuf,
     threads: usize,
-) -> Result<Box<dyn FaceDetector>, ModelError> {
-    config.validate().map_err(|reason| ModelError::Contract {
-        path: model.clone(),
-        reason,
-    })?;
+) -> Result<Box<dyn FaceDetector>, crate::Error> {
+    config.validate()?;
     Ok(match config.kind {
         DetectorKind::Retinaface => Box::new(RetinaFace::open(config.clone(), model, threads)?),
         DetectorKind::Blazeface => Box::new(BlazeFace::open(config.clone(), model, threads)?),

@@ -14,7 +14,7 @@ use super::diagnostics::Stats;
 use super::latest::{lock, Latest, Pending};
 use super::logging::{reason_key, RateLimit};
 use super::messages::{self as ros_messages, CdrPublisher};
-use super::params::{NodeParams, ParamStore};
+use super::params::ParamStore;
 use super::shared_node::SharedNode;
 use crate::bag::msgs::{
     Detection2DArray, Expression, Header, IdsList, Image as ImageMsg, NormalizedRegionOfInterest2D,
@@ -22,6 +22,7 @@ use crate::bag::msgs::{
 use crate::frame::{CameraSession, FaceOutput, FrameInput};
 use crate::image::RawImage;
 use crate::messages;
+use crate::params::NodeParams;
 use crate::pipeline::Pipeline;
 use crate::Error;
 

@@ -16,7 +16,10 @@ contrast, gamma, noise). Masks: `--masks families` (mask_families.py, the defaul
 (leave-one-family-out); `--erase P` adds generic lower-face occlusion. `--init-onnx` starts from
 an exported model (the shipped one). `--teacher FILE` adds distillation from a clean-face teacher
 (teacher.py): loss = (1 - alpha) * cross-entropy + alpha * T^2 * KL(teacher_T || student_T), the
-teacher's distribution taken on the unmasked face whatever the student sees.
+teacher's distribution taken on the unmasked face whatever the student sees. `--balance sqrt` draws
+each epoch's faces with replacement, weighted 1/sqrt(count of the face's FER2013 class) (rare classes
+seen more often, less than full balancing); `--mixup A` blends each batch with a shuffled copy of
+itself, images and targets, with a weight drawn from Beta(A, A) (Zhang et al. 2018).
 Writes runs/<name>/{log.csv,last.pt,best.pt}; `--resume` continues.
 """
 import argparse
@@ -117,6 +120,10 @@ def main():
                     help="cached clean-face teacher log-probabilities (python -m masked_fer_train.teacher)")
     ap.add_argument("--kd-alpha", type=float, default=0.5, help="weight of the distillation term (with --teacher)")
     ap.add_argument("--kd-temp", type=float, default=2.0, help="distillation temperature T (with --teacher)")
+    ap.add_argument("--balance", default="none", choices=["none", "sqrt"],
+                    help="class-balanced sampling: sqrt = faces drawn with weight 1/sqrt(class count)")
+    ap.add_argument("--mixup", type=float, default=0.0, metavar="A",
+                    help="mixup with weight ~ Beta(A, A) per batch (0: off; 0.2 is the common choice)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
@@ -133,6 +140,8 @@ def main():
     args = ap.parse_args()
     if args.hold_out and args.masks != "families":
         ap.error("--hold-out needs --masks families")
+    if args.teacher and args.mixup:
+        ap.error("--teacher and --mixup: the cached teacher distributions are per face, not per blend")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     out = RUNS_DIR / args.name
@@ -152,6 +161,10 @@ def main():
         teacher = torch.from_numpy(np.load(args.teacher)[idx]) / args.kd_temp
         teacher = torch.softmax(teacher, 1)  # tempered teacher distribution per training face
     vsets = val_sets(data, masked_v1, families, hold_out=args.hold_out)
+    draw_weights = None
+    if args.balance == "sqrt":
+        counts = np.bincount(data["label"][idx], minlength=7)
+        draw_weights = torch.from_numpy(1.0 / np.sqrt(counts[data["label"][idx]]))
     select = "families" if args.masks == "families" else "masked"  # the masked set that picks best.pt
 
     # channels_last: 1.5x faster depthwise convolutions on CPU (measured, 2 threads, 64x64)
@@ -218,7 +231,10 @@ def main():
     for epoch in range(start_epoch, args.epochs):
         net.train()
         t0 = time.time()
-        perm = torch.randperm(len(idx), generator=gen)
+        if draw_weights is None:
+            perm = torch.randperm(len(idx), generator=gen)
+        else:
+            perm = torch.multinomial(draw_weights, len(idx), replacement=True, generator=gen)
         tot_loss, tot_ok, seen = 0.0, 0, 0
         for s in range(0, len(perm), args.batch):
             bi = perm[s:s + args.batch]
@@ -236,6 +252,11 @@ def main():
             t = y[bi]
             if smoothing:
                 t = t * (1 - smoothing) + smoothing / 7
+            if args.mixup:
+                lam = float(np.random.default_rng(int(torch.randint(2**31, (1,), generator=gen))).beta(
+                    args.mixup, args.mixup))
+                other = torch.randperm(len(bi), generator=gen)
+                x, t = lam * x + (1 - lam) * x[other], lam * t + (1 - lam) * t[other]
             logits = train_net(x)
             loss = -(t * F.log_softmax(logits, 1)).sum(1).mean()
             if teacher is not None:

@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use masked_fer::config::PipelineConfig;
 use masked_fer::detect::{DetectorConfig, DetectorKind};
+use masked_fer::params::NodeParams;
 use masked_fer::runtime::init_runtime;
 use masked_fer::Pipeline;
 
@@ -30,6 +31,17 @@ pub struct Global {
     /// Log what is loaded and how long each stage takes.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+}
+
+impl Global {
+    /// The settings of `--params` (read as the node reads it), or the defaults.
+    pub fn node_params(&self) -> Result<NodeParams> {
+        match &self.params {
+            Some(p) => NodeParams::from_file(p, None)
+                .with_context(|| format!("parameters file {}", p.display())),
+            None => Ok(NodeParams::default()),
+        }
+    }
 }
 
 /// Detector and classifier choices.
@@ -88,11 +100,7 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 impl ModelArgs {
     /// Settings: defaults, then the params file, then these flags.
     pub fn config(&self, global: &Global) -> Result<PipelineConfig> {
-        let mut cfg = match &global.params {
-            Some(p) => PipelineConfig::from_ros_params(p, None)
-                .with_context(|| format!("parameters file {}", p.display()))?,
-            None => PipelineConfig::default(),
-        };
+        let mut cfg = global.node_params()?.pipeline;
         if let Some(kind) = self.detector {
             if kind != cfg.detector.kind {
                 cfg.detector = DetectorConfig::for_kind(kind);

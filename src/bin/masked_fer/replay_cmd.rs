@@ -8,9 +8,7 @@ use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use indicatif::{ProgressBar, ProgressStyle};
 use masked_fer::bag::{Bag, BagWriter};
-use masked_fer::config::tracker_from_ros_params;
 use masked_fer::replay::{image_topics, replay, summarise, FrameRecord, ReplayOptions};
-use masked_fer::track::TrackerConfig;
 use masked_fer::{labels, plot};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -137,7 +135,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let selected_names = selected.clone();
     let options = ReplayOptions {
         topics: selected,
-        tracker: tracker_config(global)?,
+        tracker: global.node_params()?.tracker,
         annotate: args.annotate,
         rate: args.rate,
     };
@@ -357,13 +355,4 @@ fn markdown(bag: &str, r: &serde_json::Value, plots: &[(String, String)]) -> Str
         }
     }
     s
-}
-
-/// Tracking and smoothing as the node does with the same params file (defaults without one).
-fn tracker_config(global: &Global) -> Result<TrackerConfig> {
-    match &global.params {
-        Some(p) => tracker_from_ros_params(p, None)
-            .with_context(|| format!("parameters file {}", p.display())),
-        None => Ok(TrackerConfig::default()),
-    }
 }

@@ -14,11 +14,12 @@ use r2r::std_msgs::msg::Header;
 use r2r::QosProfile;
 
 use masked_fer::alloc_count::CountingAlloc;
+use masked_fer::params::{Transport, SPECS};
 use masked_fer::pipeline::Pipeline;
 use masked_fer::ros::diagnostics::{Limits, Stats};
 use masked_fer::ros::latest::{lock, Latest};
 use masked_fer::ros::messages::CdrPublisher;
-use masked_fer::ros::params::{ParamStore, Transport, SPECS};
+use masked_fer::ros::params::ParamStore;
 use masked_fer::ros::shared_node::SharedNode;
 use masked_fer::ros::worker::{self, Frame, Outputs, Worker};
 use masked_fer::ros::{logging, messages};
@@ -51,7 +52,7 @@ Parameters (ros2 param list/get/set; 'Live' ones apply at once when set while ru
 ",
     );
     for p in SPECS {
-        s.push_str(&format!("  {}\n      {}\n", p.name, p.description));
+        s.push_str(&format!("  {}\n      {}\n", p.name, p.description()));
     }
     s
 }
@@ -88,9 +89,7 @@ fn run() -> Result<()> {
     let (param_service, mut param_events) = node
         .make_derived_parameter_handler(store.clone())
         .map_err(|e| match e {
-            r2r::Error::ParameterValueConv { name, msg } => {
-                anyhow!("invalid parameter {name}: {msg}")
-            }
+            r2r::Error::ParameterValueConv { msg, .. } => anyhow!("parameters: {msg}"),
             other => anyhow!("parameters: {other}"),
         })?;
     lock(&store).mark_running();
