@@ -1,5 +1,6 @@
 //! Criterion benchmarks per stage: image conversion, each detector at 320x240 and 640x480
 //! frames, classifier at batch 1 and 8. `make bench` (release build, ONNX Runtime 1 thread).
+#![allow(clippy::unwrap_used)] // a panic is a test's (or bench's) failure report
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use masked_fer::classify::Classifier;

@@ -17,6 +17,14 @@ use serde::Serialize;
 use crate::detect::{iou, BBox};
 use crate::replay::FrameRecord;
 
+/// Why a labels file cannot be read: the line (1-based; 0 for the file as a whole) and what.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("labels line {line}: {what}")]
+pub struct LabelsError {
+    pub line: usize,
+    pub what: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum When {
     Frame(usize),
@@ -52,21 +60,26 @@ fn parse_stamp(s: &str) -> Option<i64> {
 }
 
 /// Parse the CSV text; errors name the line.
-pub fn parse(text: &str, classes: &[String]) -> Result<Vec<Label>, String> {
+pub fn parse(text: &str, classes: &[String]) -> Result<Vec<Label>, LabelsError> {
     let mut lines = text
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
-    let (_, header) = lines.next().ok_or("labels file is empty")?;
+    let whole = |what: &str| LabelsError {
+        line: 0,
+        what: what.into(),
+    };
+    let (_, header) = lines.next().ok_or_else(|| whole("labels file is empty"))?;
     let cols: Vec<String> = header
         .split(',')
         .map(|c| c.trim().to_ascii_lowercase())
         .collect();
     let col = |name: &str| cols.iter().position(|c| c == name);
-    let expr_col = col("expression").ok_or("labels header has no `expression` column")?;
+    let expr_col =
+        col("expression").ok_or_else(|| whole("labels header has no `expression` column"))?;
     let (frame_col, stamp_col, topic_col) = (col("frame"), col("stamp"), col("topic"));
     if frame_col.is_none() && stamp_col.is_none() {
-        return Err("labels header needs a `frame` or a `stamp` column".into());
+        return Err(whole("labels header needs a `frame` or a `stamp` column"));
     }
     let box_cols = match (col("x0"), col("y0"), col("x1"), col("y1")) {
         (Some(a), Some(b), Some(c), Some(d)) => Some([a, b, c, d]),
@@ -75,7 +88,10 @@ pub fn parse(text: &str, classes: &[String]) -> Result<Vec<Label>, String> {
     let mut out = Vec::new();
     for (n, line) in lines {
         let f: Vec<&str> = line.split(',').map(str::trim).collect();
-        let bad = |what: &str| format!("labels line {}: {what}", n + 1);
+        let bad = |what: &str| LabelsError {
+            line: n + 1,
+            what: what.into(),
+        };
         let get = |i: usize| f.get(i).copied().unwrap_or("");
         let when = match (
             frame_col.map(get).filter(|s| !s.is_empty()),
@@ -268,10 +284,12 @@ mod tests {
     fn bad_label_files_name_the_line() {
         assert!(parse("frame,expression\n0,joyful\n", &classes())
             .unwrap_err()
+            .to_string()
             .contains("line 2"));
         assert!(parse("x,expression\n0,happy\n", &classes()).is_err());
         assert!(parse("frame,expression\nzero,happy\n", &classes())
             .unwrap_err()
+            .to_string()
             .contains("frame"));
         assert!(parse("", &classes()).is_err());
     }

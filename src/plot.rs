@@ -11,11 +11,15 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 const W: u32 = 800;
 const H: u32 = 420;
 
+/// What a chart's drawing code fails with (plotters' and image's errors).
+type DrawError = Box<dyn std::error::Error + Send + Sync>;
+
 #[derive(Debug, thiserror::Error)]
-#[error("cannot draw {path}: {reason}")]
+#[error("cannot draw {path}")]
 pub struct PlotError {
     path: String,
-    reason: String,
+    #[source]
+    source: DrawError,
 }
 
 fn register_font() {
@@ -33,22 +37,24 @@ fn register_font() {
 /// Draw with `f` on a white W x H canvas and save it as PNG.
 fn render(
     path: &Path,
-    f: impl FnOnce(&DrawingArea<BitMapBackend, plotters::coord::Shift>) -> Result<(), String>,
+    f: impl FnOnce(&DrawingArea<BitMapBackend, plotters::coord::Shift>) -> Result<(), DrawError>,
 ) -> Result<(), PlotError> {
     register_font();
-    let err = |reason: String| PlotError {
-        path: path.display().to_string(),
-        reason,
+    let draw = || -> Result<(), DrawError> {
+        let mut buf = vec![255u8; (W * H * 3) as usize];
+        {
+            let root = BitMapBackend::with_buffer(&mut buf, (W, H)).into_drawing_area();
+            root.fill(&WHITE)?;
+            f(&root)?;
+            root.present()?;
+        }
+        let img = image::RgbImage::from_raw(W, H, buf).ok_or("canvas buffer size")?;
+        Ok(img.save(path)?)
     };
-    let mut buf = vec![255u8; (W * H * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (W, H)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-        f(&root).map_err(err)?;
-        root.present().map_err(|e| err(e.to_string()))?;
-    }
-    let img = image::RgbImage::from_raw(W, H, buf).ok_or_else(|| err("buffer size".into()))?;
-    img.save(path).map_err(|e| err(e.to_string()))
+    draw().map_err(|source| PlotError {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 /// Every chart's frame: title, margin, axis label areas (`y_area` wide for the y labels).
@@ -65,10 +71,6 @@ fn chart_builder<'a, 'b>(
     b
 }
 
-fn s<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
-}
-
 /// Histogram of per-frame latencies (ms).
 pub fn latency_histogram(ms: &[f64], title: &str, path: &Path) -> Result<(), PlotError> {
     let max = ms.iter().copied().fold(1.0, f64::max) * 1.05;
@@ -80,23 +82,18 @@ pub fn latency_histogram(ms: &[f64], title: &str, path: &Path) -> Result<(), Plo
     }
     let top = counts.iter().copied().max().unwrap_or(1).max(1) + 1;
     render(path, |root| {
-        let mut chart = chart_builder(root, title, 48)
-            .build_cartesian_2d(0.0..max, 0u32..top)
-            .map_err(s)?;
+        let mut chart = chart_builder(root, title, 48).build_cartesian_2d(0.0..max, 0u32..top)?;
         chart
             .configure_mesh()
             .x_desc("ms per frame (decode + detect + classify)")
             .y_desc("frames")
-            .draw()
-            .map_err(s)?;
-        chart
-            .draw_series(counts.iter().enumerate().map(|(i, &c)| {
-                Rectangle::new(
-                    [(i as f64 * width, 0), ((i + 1) as f64 * width, c)],
-                    RGBColor(40, 110, 230).filled(),
-                )
-            }))
-            .map_err(s)?;
+            .draw()?;
+        chart.draw_series(counts.iter().enumerate().map(|(i, &c)| {
+            Rectangle::new(
+                [(i as f64 * width, 0), ((i + 1) as f64 * width, c)],
+                RGBColor(40, 110, 230).filled(),
+            )
+        }))?;
         Ok(())
     })
 }
@@ -112,8 +109,7 @@ pub fn bars(
     let n = items.len().max(1);
     render(path, |root| {
         let mut chart = chart_builder(root, title, 300)
-            .build_cartesian_2d(0.0..max, (0..n).into_segmented())
-            .map_err(s)?;
+            .build_cartesian_2d(0.0..max, (0..n).into_segmented())?;
         chart
             .configure_mesh()
             .y_labels(n)
@@ -127,29 +123,24 @@ pub fn bars(
             })
             .x_desc(x_desc)
             .disable_y_mesh()
-            .draw()
-            .map_err(s)?;
-        chart
-            .draw_series(items.iter().enumerate().map(|(k, (_, v))| {
-                let i = n - 1 - k;
-                Rectangle::new(
-                    [
-                        (0.0, SegmentValue::Exact(i)),
-                        (*v, SegmentValue::Exact(i + 1)),
-                    ],
-                    RGBColor(40, 110, 230).filled(),
-                )
-            }))
-            .map_err(s)?;
-        chart
-            .draw_series(items.iter().enumerate().map(|(k, (_, v))| {
-                Text::new(
-                    format!("{v:.0}"),
-                    (*v + max * 0.01, SegmentValue::CenterOf(n - 1 - k)),
-                    ("sans-serif", 13),
-                )
-            }))
-            .map_err(s)?;
+            .draw()?;
+        chart.draw_series(items.iter().enumerate().map(|(k, (_, v))| {
+            let i = n - 1 - k;
+            Rectangle::new(
+                [
+                    (0.0, SegmentValue::Exact(i)),
+                    (*v, SegmentValue::Exact(i + 1)),
+                ],
+                RGBColor(40, 110, 230).filled(),
+            )
+        }))?;
+        chart.draw_series(items.iter().enumerate().map(|(k, (_, v))| {
+            Text::new(
+                format!("{v:.0}"),
+                (*v + max * 0.01, SegmentValue::CenterOf(n - 1 - k)),
+                ("sans-serif", 13),
+            )
+        }))?;
         Ok(())
     })
 }
@@ -169,8 +160,7 @@ pub fn class_distribution(
         + 1;
     render(path, |root| {
         let mut chart = chart_builder(root, title, 48)
-            .build_cartesian_2d((0..labels.len()).into_segmented(), 0u32..top)
-            .map_err(s)?;
+            .build_cartesian_2d((0..labels.len()).into_segmented(), 0u32..top)?;
         chart
             .configure_mesh()
             .x_labels(labels.len())
@@ -179,18 +169,15 @@ pub fn class_distribution(
                 _ => String::new(),
             })
             .y_desc("faces")
-            .draw()
-            .map_err(s)?;
-        chart
-            .draw_series(labels.iter().enumerate().map(|(i, l)| {
-                let c = crate::annotate::colour(l).0;
-                let n = counts.get(l).copied().unwrap_or(0) as u32;
-                Rectangle::new(
-                    [(SegmentValue::Exact(i), 0), (SegmentValue::Exact(i + 1), n)],
-                    RGBColor(c[0], c[1], c[2]).filled(),
-                )
-            }))
-            .map_err(s)?;
+            .draw()?;
+        chart.draw_series(labels.iter().enumerate().map(|(i, l)| {
+            let c = crate::annotate::colour(l).0;
+            let n = counts.get(l).copied().unwrap_or(0) as u32;
+            Rectangle::new(
+                [(SegmentValue::Exact(i), 0), (SegmentValue::Exact(i + 1), n)],
+                RGBColor(c[0], c[1], c[2]).filled(),
+            )
+        }))?;
         Ok(())
     })
 }
@@ -206,8 +193,7 @@ pub fn expression_timeline(
     let tmax = tracks.values().flatten().map(|p| p.0).fold(1e-3, f64::max);
     render(path, |root| {
         let mut chart = chart_builder(root, title, 80)
-            .build_cartesian_2d(0.0..tmax * 1.02, -0.5..(labels.len() as f64 - 0.5))
-            .map_err(s)?;
+            .build_cartesian_2d(0.0..tmax * 1.02, -0.5..(labels.len() as f64 - 0.5))?;
         chart
             .configure_mesh()
             .y_labels(labels.len())
@@ -219,28 +205,23 @@ pub fn expression_timeline(
                     .unwrap_or_default()
             })
             .x_desc("seconds")
-            .draw()
-            .map_err(s)?;
+            .draw()?;
         for (k, (id, pts)) in tracks.iter().enumerate() {
             let colour = Palette99::pick(k).to_rgba();
             let offset = (k % 5) as f64 * 0.06 - 0.12; // keep overlapping tracks apart
             let series = pts.iter().map(|&(t, c)| (t, c as f64 + offset));
             chart
-                .draw_series(LineSeries::new(series.clone(), colour.stroke_width(2)))
-                .map_err(s)?
+                .draw_series(LineSeries::new(series.clone(), colour.stroke_width(2)))?
                 .label(format!("track {id}"))
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour));
-            chart
-                .draw_series(series.map(|p| Circle::new(p, 3, colour.filled())))
-                .map_err(s)?;
+            chart.draw_series(series.map(|p| Circle::new(p, 3, colour.filled())))?;
         }
         if !tracks.is_empty() {
             chart
                 .configure_series_labels()
                 .background_style(WHITE.mix(0.8))
                 .border_style(BLACK)
-                .draw()
-                .map_err(s)?;
+                .draw()?;
         }
         Ok(())
     })
@@ -272,8 +253,7 @@ pub fn confusion_matrix(
     };
     render(path, |root| {
         let mut chart = chart_builder(root, title, 80)
-            .build_cartesian_2d((0..nc - 1).into_segmented(), (0..nr - 1).into_segmented())
-            .map_err(s)?;
+            .build_cartesian_2d((0..nc - 1).into_segmented(), (0..nr - 1).into_segmented())?;
         let name = |names: &[String], v: &SegmentValue<usize>, flip: bool| match v {
             SegmentValue::CenterOf(i) if *i < names.len() => {
                 names[if flip { names.len() - 1 - i } else { *i }].clone()
@@ -289,32 +269,27 @@ pub fn confusion_matrix(
             .y_label_formatter(&|v| name(labels, v, true))
             .x_desc("predicted")
             .y_desc("labelled")
-            .draw()
-            .map_err(s)?;
+            .draw()?;
         for (r, row) in confusion.iter().enumerate() {
             let total = row.iter().sum::<usize>().max(1) as f64;
             for (c, &n) in row.iter().enumerate() {
                 let shade = (255.0 * (1.0 - 0.8 * n as f64 / total)) as u8;
-                chart
-                    .draw_series([Rectangle::new(
-                        cell(c, r),
-                        RGBColor(shade, shade, 255).filled(),
-                    )])
-                    .map_err(s)?;
+                chart.draw_series([Rectangle::new(
+                    cell(c, r),
+                    RGBColor(shade, shade, 255).filled(),
+                )])?;
                 let style = ("sans-serif", 16)
                     .into_font()
                     .color(&BLACK)
                     .pos(Pos::new(HPos::Center, VPos::Center));
-                chart
-                    .draw_series([Text::new(
-                        n.to_string(),
-                        (
-                            SegmentValue::CenterOf(c),
-                            SegmentValue::CenterOf(nr - 1 - r),
-                        ),
-                        style,
-                    )])
-                    .map_err(s)?;
+                chart.draw_series([Text::new(
+                    n.to_string(),
+                    (
+                        SegmentValue::CenterOf(c),
+                        SegmentValue::CenterOf(nr - 1 - r),
+                    ),
+                    style,
+                )])?;
             }
         }
         Ok(())

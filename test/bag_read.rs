@@ -1,6 +1,7 @@
 //! Reading bags written by an independent implementation (PyPI `rosbags`, test/peers/make_bags.py):
 //! MCAP and sqlite3 storage, raw and compressed images, decoded back to the exact pixels; and
 //! truncated, corrupt or foreign files fail with an error that names the file.
+#![allow(clippy::unwrap_used)] // a panic is a test's (or bench's) failure report
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Result bags written by us are read back by an independent implementation (PyPI `rosbags`,
 //! using only the message definitions embedded in the file), with the values we wrote.
+#![allow(clippy::unwrap_used)] // a panic is a test's (or bench's) failure report
 
 mod common;
 

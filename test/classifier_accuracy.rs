@@ -2,6 +2,7 @@
 //! grey, normalise: the pipeline's path) scores on the clean FER2013 validation faces what
 //! training/ measured in Python for the same file. A mismatch means the two sides feed the model
 //! differently, which would make every published accuracy wrong for the product.
+#![allow(clippy::unwrap_used)] // a panic is a test's (or bench's) failure report
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! training/masked_fer_train/export.py --golden; its int8 quantisation, the default: ONNX
 //! Runtime, quantize.py --golden), and their metadata satisfies the model contract; flip
 //! averaging is the mean of a face and its mirror image.
+#![allow(clippy::unwrap_used)] // a panic is a test's (or bench's) failure report
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The `masked_fer` binary end to end: real photos in, faces and expressions out; bad files,
 //! models and runtimes give one clear line and never lose the good images.
+#![allow(clippy::unwrap_used)] // a panic is a test's (or bench's) failure report
 
 mod common;
 

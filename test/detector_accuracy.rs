@@ -1,6 +1,7 @@
 //! Regression floor for the default detector on real masked photos
 //! (test/data/face_mask, CC0: 100 photos, 475 annotated faces). The floors are the figures
 //! measured when the default was chosen (models/README.md), rounded down; this is not a timing.
+#![allow(clippy::unwrap_used)] // a panic is a test's (or bench's) failure report
 
 mod common;
 

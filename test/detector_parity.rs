@@ -1,6 +1,7 @@
 //! The Rust detectors against the independent numpy reference (test/reference/detect_reference.py,
 //! output committed as test/data/detector_reference.json): same ONNX files, same photos (lossless
 //! PNG copies in test/data/parity, so both sides decode identical pixels).
+#![allow(clippy::unwrap_used)] // a panic is a test's (or bench's) failure report
 
 mod common;
 

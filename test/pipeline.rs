@@ -1,5 +1,6 @@
 //! The library pipeline on real photos: every input path gives the same faces, and thresholds
 //! change at run time without reloading models.
+#![allow(clippy::unwrap_used)] // a panic is a test's (or bench's) failure report
 
 mod common;
 

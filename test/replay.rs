@@ -1,6 +1,7 @@
 //! `masked_fer replay` on bags written by PyPI `rosbags`: one Detection2DArray per input frame
 //! with the image's stamp, output readable by rosbags, byte-identical across runs, and a
 //! truncated bag reported as incomplete without a finished-looking output file.
+#![allow(clippy::unwrap_used)] // a panic is a test's (or bench's) failure report
 
 mod common;
 

@@ -7,6 +7,7 @@
 //! Best-effort 640x480 frames can be lost by the transport even on loopback (facts.md), and a
 //! busy machine makes the node skip superseded frames: counts allow for both, contents are
 //! checked exactly. Run one test at a time (`--test-threads=1`, as `make test` does).
+#![allow(clippy::unwrap_used)] // a panic is a test's (or bench's) failure report
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -3,6 +3,7 @@
 //! commands of the README's "Install in a ROS 2 workspace"; then the installed node, run from
 //! another directory with only `install/local_setup.sh` sourced, must find its models and ONNX
 //! Runtime in the install tree and answer an rclpy camera (inside `unshare -rn`).
+#![allow(clippy::unwrap_used)] // a panic is a test's (or bench's) failure report
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -12,9 +12,18 @@ pub struct VocImage {
     pub boxes: Vec<(BBox, String)>,
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum VocError {
+    #[error("not XML")]
+    Xml(#[from] roxmltree::Error),
+    #[error("{0}")]
+    Missing(String),
+}
+
 /// Parse a Pascal VOC annotation file (`<filename>`, `<object><name>`, `<bndbox>`).
-pub fn parse_voc(text: &str) -> Result<VocImage, String> {
-    let doc = roxmltree::Document::parse(text).map_err(|e| e.to_string())?;
+pub fn parse_voc(text: &str) -> Result<VocImage, VocError> {
+    let missing = |what: &str| VocError::Missing(what.into());
+    let doc = roxmltree::Document::parse(text)?;
     let child_text = |n: roxmltree::Node, tag: &str| {
         n.children()
             .find(|c| c.has_tag_name(tag))
@@ -23,18 +32,18 @@ pub fn parse_voc(text: &str) -> Result<VocImage, String> {
             .map(str::to_string)
     };
     let root = doc.root_element();
-    let filename = child_text(root, "filename").ok_or("no <filename>")?;
+    let filename = child_text(root, "filename").ok_or_else(|| missing("no <filename>"))?;
     let mut boxes = Vec::new();
     for obj in root.children().filter(|c| c.has_tag_name("object")) {
         let name = child_text(obj, "name").unwrap_or_default();
         let bb = obj
             .children()
             .find(|c| c.has_tag_name("bndbox"))
-            .ok_or("object without <bndbox>")?;
+            .ok_or_else(|| missing("object without <bndbox>"))?;
         let num = |tag: &str| {
             child_text(bb, tag)
                 .and_then(|t| t.parse::<f32>().ok())
-                .ok_or(format!("bad <{tag}>"))
+                .ok_or_else(|| missing(&format!("bad <{tag}>")))
         };
         boxes.push((
             BBox {

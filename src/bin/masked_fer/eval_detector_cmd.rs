@@ -50,9 +50,7 @@ pub fn run(global: &Global, mut args: Args) -> Result<i32> {
     for f in &files {
         let text =
             std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-        let voc = parse_voc(&text)
-            .map_err(anyhow::Error::msg)
-            .with_context(|| format!("parsing {}", f.display()))?;
+        let voc = parse_voc(&text).with_context(|| format!("parsing {}", f.display()))?;
         let img_path = args.dataset.join("images").join(&voc.filename);
         let bytes =
             std::fs::read(&img_path).with_context(|| format!("reading {}", img_path.display()))?;

@@ -117,11 +117,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         Some(p) => {
             let text =
                 std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            Some(
-                labels::parse(&text, pipeline.labels())
-                    .map_err(anyhow::Error::msg)
-                    .with_context(|| p.display().to_string())?,
-            )
+            Some(labels::parse(&text, pipeline.labels()).with_context(|| p.display().to_string())?)
         }
         None => None,
     };
