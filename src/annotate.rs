@@ -11,6 +11,7 @@ use imageproc::drawing::{
 use imageproc::rect::Rect;
 use ndarray::ArrayView3;
 
+use crate::expression::colour;
 use crate::pipeline::Face;
 
 pub(crate) static FONT_BYTES: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
@@ -19,20 +20,6 @@ fn font() -> &'static FontRef<'static> {
     static FONT: OnceLock<FontRef<'static>> = OnceLock::new();
     // The font is compiled in and known to parse; a failure here is a build defect.
     FONT.get_or_init(|| FontRef::try_from_slice(FONT_BYTES).expect("bundled DejaVuSans.ttf parses"))
-}
-
-/// A colour per expression so a glance tells them apart (unknown labels are grey).
-pub fn colour(expression: &str) -> Rgb<u8> {
-    Rgb(match expression {
-        "angry" => [230, 40, 40],
-        "disgust" => [120, 170, 30],
-        "fear" => [150, 60, 200],
-        "happy" => [255, 200, 0],
-        "neutral" => [200, 200, 200],
-        "sad" => [40, 110, 230],
-        "surprise" => [255, 120, 20],
-        _ => [160, 160, 160],
-    })
 }
 
 /// A copy of an RGB frame (`[height, width, 3]`, any strides) with every face drawn on it.
@@ -50,7 +37,7 @@ pub fn draw_faces(img: &mut RgbImage, faces: &[Face]) {
     let thickness = ((w.max(h) as f32 / 400.0).round() as i32).max(1);
     let scale = PxScale::from((w.max(h) as f32 / 40.0).clamp(11.0, 28.0));
     for f in faces {
-        let c = colour(&f.expression);
+        let c = Rgb(colour(&f.expression));
         let (x0, y0) = (f.bbox.x0.round() as i32, f.bbox.y0.round() as i32);
         let (bw, bh) = (
             f.bbox.width().round().max(1.0) as u32,
@@ -108,11 +95,11 @@ mod tests {
             probabilities: vec![],
         };
         draw_faces(&mut img, &[face]);
-        assert_eq!(*img.get_pixel(50, 100), colour("happy"));
+        assert_eq!(*img.get_pixel(50, 100), Rgb(colour("happy")));
         assert_eq!(*img.get_pixel(70, 80), Rgb([0, 255, 255]));
         // The label background sits above the box and holds dark text pixels.
         let label: Vec<_> = (50..90).map(|x| *img.get_pixel(x, 50)).collect();
-        assert!(label.iter().any(|p| *p == colour("happy")));
+        assert!(label.iter().any(|p| *p == Rgb(colour("happy"))));
         assert!((50..120)
             .flat_map(|x| (40..60).map(move |y| (x, y)))
             .any(|(x, y)| img.get_pixel(x, y).0[2] < 50 && img.get_pixel(x, y).0[0] < 50));

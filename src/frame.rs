@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::annotate::annotated;
 use crate::detect::BBox;
 use crate::expression::{ros4hri_word, valence_arousal};
-use crate::image::{decode_compressed, RawImage, RgbImage};
+use crate::image::{decode_compressed, RawImage, RgbPixels};
 use crate::pipeline::{Face, Pipeline, StageTimes};
 use crate::track::{Tracker, TrackerConfig};
 use crate::Error;
@@ -31,7 +31,7 @@ pub enum FrameInput<'a> {
 }
 
 impl<'a> FrameInput<'a> {
-    fn decode(&self) -> Result<RgbImage<'a>, crate::image::FrameError> {
+    fn decode(&self) -> Result<RgbPixels<'a>, crate::image::FrameError> {
         match self {
             FrameInput::Raw(raw) => raw.to_rgb(),
             FrameInput::Compressed { format, data } => decode_compressed(format, data),

@@ -15,6 +15,7 @@
 use serde::Serialize;
 
 use crate::detect::{iou, BBox};
+use crate::expression::fer_name;
 use crate::replay::FrameRecord;
 
 /// Why a labels file cannot be read: the line (1-based; 0 for the file as a whole) and what.
@@ -37,16 +38,6 @@ pub struct Label {
     pub when: When,
     pub bbox: Option<BBox>,
     pub expression: String,
-}
-
-/// FER class name for a FER name or ROS4HRI word.
-pub fn fer_name(word: &str) -> String {
-    match word.trim().to_ascii_lowercase().as_str() {
-        "disgusted" => "disgust".into(),
-        "scared" => "fear".into(),
-        "surprised" => "surprise".into(),
-        other => other.to_string(),
-    }
 }
 
 fn parse_stamp(s: &str) -> Option<i64> {

@@ -171,7 +171,7 @@ pub fn class_distribution(
             .y_desc("faces")
             .draw()?;
         chart.draw_series(labels.iter().enumerate().map(|(i, l)| {
-            let c = crate::annotate::colour(l).0;
+            let c = crate::expression::colour(l);
             let n = counts.get(l).copied().unwrap_or(0) as u32;
             Rectangle::new(
                 [(SegmentValue::Exact(i), 0), (SegmentValue::Exact(i + 1), n)],

@@ -9,7 +9,7 @@ use std::io::Cursor;
 
 use image::{ImageDecoder, ImageFormat, ImageReader, Limits};
 
-use super::{check_size, rgb_from_vec, FrameError, RgbImage, MAX_PIXELS};
+use super::{check_size, rgb_from_vec, FrameError, RgbPixels, MAX_PIXELS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompressedFormat {
@@ -48,7 +48,7 @@ impl CompressedFormat {
 }
 
 /// Decode a compressed image into a new RGB8 array (grey and alpha images are converted).
-pub fn decode_compressed(format: &str, data: &[u8]) -> Result<RgbImage<'static>, FrameError> {
+pub fn decode_compressed(format: &str, data: &[u8]) -> Result<RgbPixels<'static>, FrameError> {
     if data.is_empty() {
         return Err(FrameError::EmptyCompressed);
     }
@@ -83,7 +83,7 @@ pub fn decode_compressed(format: &str, data: &[u8]) -> Result<RgbImage<'static>,
     let rgb = image::DynamicImage::from_decoder(decoder)
         .map_err(err)?
         .into_rgb8();
-    Ok(RgbImage::from(rgb_from_vec(w, h, rgb.into_raw())))
+    Ok(RgbPixels::from(rgb_from_vec(w, h, rgb.into_raw())))
 }
 
 #[cfg(test)]

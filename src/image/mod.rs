@@ -15,8 +15,9 @@ pub use raw::{Encoding, RawImage};
 
 use ndarray::{Array3, CowArray, Ix3};
 
-/// An RGB8 image `[height, width, 3]`, borrowed from the input where the layout allows.
-pub type RgbImage<'a> = CowArray<'a, u8, Ix3>;
+/// RGB8 pixels `[height, width, 3]`, borrowed from the input where the layout allows (the
+/// `image` crate's `RgbImage` is the owned buffer that `annotate` draws on).
+pub type RgbPixels<'a> = CowArray<'a, u8, Ix3>;
 
 /// Largest width or height accepted (a 16K frame); larger is treated as corrupt metadata.
 pub const MAX_SIDE: u32 = 16_384;

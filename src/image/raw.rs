@@ -2,7 +2,7 @@
 
 use ndarray::{ArrayView3, CowArray, ShapeBuilder};
 
-use super::{bayer, check_size, rgb_from_vec, yuv, FrameError, RgbImage};
+use super::{bayer, check_size, rgb_from_vec, yuv, FrameError, RgbPixels};
 
 /// The ROS image encodings this crate converts (names as in `sensor_msgs/image_encodings.hpp`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +70,7 @@ pub struct RawImage<'a> {
 impl<'a> RawImage<'a> {
     /// Convert to RGB8. `rgb8` input is returned as a view of `data` (row padding handled by
     /// strides); every other encoding is converted into a new array.
-    pub fn to_rgb(&self) -> Result<RgbImage<'a>, FrameError> {
+    pub fn to_rgb(&self) -> Result<RgbPixels<'a>, FrameError> {
         let enc = Encoding::parse(self.encoding)?;
         check_size(self.width, self.height)?;
         let min_step = u64::from(self.width) * enc.bytes_per_pixel();
