@@ -3,11 +3,11 @@
 #![allow(clippy::unwrap_used)] // a panic is a test's (or bench's) failure report
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use masked_fer::classify::Classifier;
-use masked_fer::detect::{open_detector, BBox, DetectorConfig, DetectorKind};
-use masked_fer::image::{decode_compressed, RawImage};
-use masked_fer::models;
-use masked_fer::runtime::init_runtime;
+use masked_fer::perception::classify::Classifier;
+use masked_fer::perception::detect::{open_detector, BBox, DetectorConfig, DetectorKind};
+use masked_fer::perception::image::{decode_compressed, RawImage};
+use masked_fer::perception::models;
+use masked_fer::perception::runtime::init_runtime;
 use ndarray::Array3;
 
 const PHOTO: &str = concat!(

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::detect::DetectorConfig;
+use crate::perception::detect::DetectorConfig;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ConfigError {
@@ -85,7 +85,7 @@ pub struct ClassifierConfig {
     /// Classify faces at all (off = detection only).
     pub enabled: bool,
     /// Also classify each face's mirror image and average the two (one more classification per
-    /// face; see [`crate::classify::Classifier::with_flip_average`]).
+    /// face; see [`crate::perception::classify::Classifier::with_flip_average`]).
     pub flip_average: bool,
 }
 
@@ -99,14 +99,14 @@ impl Default for ClassifierConfig {
     }
 }
 
-/// Everything a [`crate::pipeline::Pipeline`] needs.
+/// Everything a [`crate::perception::pipeline::Pipeline`] needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PipelineConfig {
     pub detector: DetectorConfig,
     pub classifier: ClassifierConfig,
     /// ONNX Runtime intra-op threads per model.
     pub threads: usize,
-    /// Directory holding the default models; empty = search (see [`crate::models`]).
+    /// Directory holding the default models; empty = search (see [`crate::perception::models`]).
     pub models_dir: PathBuf,
 }
 

@@ -2,8 +2,8 @@
 //! cannot work (start-up).
 
 use crate::config::ConfigError;
-use crate::image::FrameError;
-use crate::runtime::ModelError;
+use crate::perception::image::FrameError;
+use crate::perception::runtime::ModelError;
 
 #[derive(Debug, thiserror::Error, Clone)]
 pub enum Error {

@@ -1,34 +1,22 @@
 //! masked_fer: face detection and masked-face expression classification on CPU.
 //!
-//! Data flow: [`image`] (camera buffers to RGB) → [`detect`] (faces) → [`classify`]
-//! (expressions) → [`pipeline`] (all three behind one call) → [`frame`] (per camera: tracks,
-//! face ids, what a frame publishes) → [`messages`] (as ROS 2 messages, for the node and for
-//! bags). No r2r types live outside [`ros`].
+//! The folders follow the data flow: [`perception`] (camera buffers to RGB, faces, expressions,
+//! all three behind [`Pipeline`]) → [`tracking`] (per camera: tracks, face ids, what a frame
+//! publishes, and those outputs as ROS 2 messages) → [`ros`] (the live node) or [`io`]
+//! (rosbag2 in and out, replay) → [`report`] (scores, charts, timings, model figures).
+//! Settings: [`config`] (types and ranges) and [`params`] (every parameter once). No r2r
+//! types live outside [`ros`].
 
 pub mod alloc_count;
-pub mod annotate;
-pub mod bag;
-pub mod classify;
 pub mod config;
-pub mod detect;
 mod error;
-pub mod eval;
-pub mod expression;
-pub mod frame;
-pub mod image;
-pub mod labels;
-pub mod messages;
-pub mod models;
-pub mod onnx_info;
+pub mod io;
 pub mod params;
-pub mod pipeline;
-pub mod plot;
-pub mod replay;
+pub mod perception;
+pub mod report;
 #[cfg(feature = "ros")]
 pub mod ros;
-pub mod runtime;
-pub mod stats;
-pub mod track;
+pub mod tracking;
 
 pub use error::Error;
-pub use pipeline::{Face, FrameResult, Pipeline};
+pub use perception::pipeline::{Face, FrameResult, Pipeline};

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use crate::config::{ConfigError, PipelineConfig, Range};
-use crate::detect::{DetectorConfig, DetectorKind};
-use crate::track::TrackerConfig;
+use crate::perception::detect::{DetectorConfig, DetectorKind};
+use crate::tracking::track::TrackerConfig;
 
 /// A parameter value as ROS 2 types it.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +19,8 @@ pub enum Value {
     Double(f64),
     String(String),
     StringArray(Vec<String>),
+    /// A type no parameter here takes (byte, bool, integer or double arrays; not set), as text.
+    Other(String),
 }
 
 /// How images arrive.

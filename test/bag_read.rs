@@ -5,9 +5,9 @@
 
 mod common;
 
-use masked_fer::bag::msgs::{from_cdr, CompressedImage, Image};
-use masked_fer::bag::{Bag, BagError};
-use masked_fer::image::decode_compressed;
+use masked_fer::io::bag::msgs::{from_cdr, CompressedImage, Image};
+use masked_fer::io::bag::{Bag, BagError};
+use masked_fer::perception::image::decode_compressed;
 use sha2::{Digest, Sha256};
 
 #[test]

@@ -4,11 +4,11 @@
 
 mod common;
 
-use masked_fer::bag::msgs::{
+use masked_fer::io::bag::msgs::{
     BoundingBox2D, Detection2D, Detection2DArray, Expression, Header, ObjectHypothesis,
     ObjectHypothesisWithPose, Point2D, Pose2D, Time,
 };
-use masked_fer::bag::BagWriter;
+use masked_fer::io::bag::BagWriter;
 use serde_json::Value;
 
 #[test]

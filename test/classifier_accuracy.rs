@@ -6,7 +6,7 @@
 
 mod common;
 
-use masked_fer::models::DEFAULT_CLASSIFIER;
+use masked_fer::perception::models::DEFAULT_CLASSIFIER;
 
 /// The training report of the shipped default model (`report --onnx ...`); replaced with it.
 const PYTHON_REPORT: &str = "training/results/ft_families_int8/metrics.json";

@@ -7,8 +7,8 @@
 
 mod common;
 
-use masked_fer::classify::{Classifier, ColorMode};
-use masked_fer::runtime::init_runtime;
+use masked_fer::perception::classify::{Classifier, ColorMode};
+use masked_fer::perception::runtime::init_runtime;
 use ndarray::Array4;
 use serde_json::Value;
 

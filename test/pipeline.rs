@@ -5,8 +5,8 @@
 mod common;
 
 use masked_fer::config::PipelineConfig;
-use masked_fer::image::RawImage;
-use masked_fer::runtime::init_runtime;
+use masked_fer::perception::image::RawImage;
+use masked_fer::perception::runtime::init_runtime;
 use masked_fer::Pipeline;
 
 #[test]
@@ -15,7 +15,7 @@ fn raw_compressed_and_rgb_inputs_agree_and_limits_apply_at_once() {
     let mut p = Pipeline::new(PipelineConfig::default()).unwrap();
     let png = std::fs::read(common::data("parity/photo_71.png")).unwrap();
     let from_png = p.process_compressed("png", &png).unwrap();
-    let rgb = masked_fer::image::decode_compressed("", &png).unwrap();
+    let rgb = masked_fer::perception::image::decode_compressed("", &png).unwrap();
     let (h, w, _) = rgb.dim();
     let bgr: Vec<u8> = rgb
         .iter()

@@ -17,8 +17,8 @@ use serde_json::Value;
 
 use masked_fer::config::PipelineConfig;
 use masked_fer::params::SPECS;
-use masked_fer::pipeline::{FrameResult, Pipeline};
-use masked_fer::runtime::init_runtime;
+use masked_fer::perception::pipeline::{FrameResult, Pipeline};
+use masked_fer::perception::runtime::init_runtime;
 
 #[path = "common/ros.rs"]
 mod ros;
@@ -464,8 +464,8 @@ fn bad_parameters_and_missing_models_stop_start_up_with_one_line() {
 /// smoothed scores, frame by frame (both drive `CameraSession::process`).
 #[test]
 fn replay_with_the_nodes_params_file_reproduces_its_ids_and_smoothed_scores() {
-    use masked_fer::bag::msgs::{self, Detection2DArray, Header, Image, Time};
-    use masked_fer::bag::{Bag, BagWriter};
+    use masked_fer::io::bag::msgs::{self, Detection2DArray, Header, Image, Time};
+    use masked_fer::io::bag::{Bag, BagWriter};
 
     let (r, out) = scenario("replay_parity");
     let sent = arr(&r["sent"]);

@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use crate::alloc_count::{resident_bytes, HeapCounters};
-use crate::stats::quantile;
+use crate::report::stats::quantile;
 
 pub const OK: u8 = 0;
 pub const WARN: u8 = 1;

@@ -1,5 +1,5 @@
 //! The node's side of the messages: frame results go out as the CDR bytes of
-//! [`crate::messages`] (the bytes replay writes into bags) through [`CdrPublisher`];
+//! [`crate::tracking::messages`] (the bytes replay writes into bags) through [`CdrPublisher`];
 //! diagnostics are built here, as only the node publishes them.
 
 use std::marker::PhantomData;
@@ -9,9 +9,9 @@ use r2r::std_msgs::msg::Header;
 use r2r::{PublisherUntyped, QosProfile};
 
 use super::diagnostics::Status;
-use crate::bag::msgs::{self, RosMessage};
+use crate::io::bag::msgs::{self, RosMessage};
 
-/// A publisher of one mirrored message type ([`crate::bag::msgs`]): what it publishes is
+/// A publisher of one mirrored message type ([`crate::io::bag::msgs`]): what it publishes is
 /// exactly what a bag of the same outputs holds.
 pub struct CdrPublisher<M> {
     inner: PublisherUntyped,
@@ -39,7 +39,7 @@ impl<M: RosMessage> CdrPublisher<M> {
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     #[error("cannot encode the message: {0}")]
-    Encode(#[from] crate::bag::BagError),
+    Encode(#[from] crate::io::bag::BagError),
     #[error("rcl refused the message: {0}")]
     Publish(#[from] r2r::Error),
 }

@@ -16,8 +16,7 @@ fn from_ros(v: &ParameterValue) -> Value {
         ParameterValue::Double(x) => Value::Double(*x),
         ParameterValue::String(x) => Value::String(x.clone()),
         ParameterValue::StringArray(x) => Value::StringArray(x.clone()),
-        // No parameter of this node takes these; the setters name the expected type.
-        other => Value::String(format!("{other:?}")),
+        other => Value::Other(format!("{other:?}")),
     }
 }
 
@@ -28,6 +27,7 @@ fn to_ros(v: Value) -> ParameterValue {
         Value::Double(x) => ParameterValue::Double(x),
         Value::String(x) => ParameterValue::String(x),
         Value::StringArray(x) => ParameterValue::StringArray(x),
+        Value::Other(_) => ParameterValue::NotSet,
     }
 }
 
@@ -167,6 +167,13 @@ mod tests {
             e.contains("detector.nms_iou") && e.contains("outside"),
             "{e}"
         );
+        // rcl types `-p image_topics:=[]` as an empty array of another type: refused, not a topic.
+        let mut given = cli(&[("image_topics", ParameterValue::BoolArray(vec![]))]);
+        let e = ParamStore::default()
+            .register_parameters("", None, &mut given)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("image_topics"), "{e}");
 
         let mut store = ParamStore::default();
         store.register_parameters("", None, &mut cli(&[])).unwrap();

@@ -16,14 +16,14 @@ use super::logging::{reason_key, RateLimit};
 use super::messages::{self as ros_messages, CdrPublisher};
 use super::params::ParamStore;
 use super::shared_node::SharedNode;
-use crate::bag::msgs::{
+use crate::io::bag::msgs::{
     Detection2DArray, Expression, Header, IdsList, Image as ImageMsg, NormalizedRegionOfInterest2D,
 };
-use crate::frame::{CameraSession, FaceOutput, FrameInput};
-use crate::image::RawImage;
-use crate::messages;
 use crate::params::NodeParams;
-use crate::pipeline::Pipeline;
+use crate::perception::image::RawImage;
+use crate::perception::pipeline::Pipeline;
+use crate::tracking::frame::{CameraSession, FaceOutput, FrameInput};
+use crate::tracking::messages;
 use crate::Error;
 
 /// A camera frame as received.

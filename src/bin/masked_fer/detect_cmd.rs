@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use indicatif::{ProgressBar, ProgressStyle};
-use masked_fer::annotate::draw_faces;
+use masked_fer::tracking::annotate::draw_faces;
 use masked_fer::{FrameResult, Pipeline};
 use serde_json::json;
 

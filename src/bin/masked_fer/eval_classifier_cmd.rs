@@ -8,10 +8,10 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use indicatif::{ProgressBar, ProgressStyle};
-use masked_fer::eval::list_labelled_faces;
-use masked_fer::labels::LabelScore;
-use masked_fer::pipeline::open_classifier;
-use masked_fer::runtime::init_runtime;
+use masked_fer::perception::pipeline::open_classifier;
+use masked_fer::perception::runtime::init_runtime;
+use masked_fer::report::eval::list_labelled_faces;
+use masked_fer::report::labels::LabelScore;
 
 use crate::options::{Global, ModelArgs};
 
@@ -79,7 +79,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
             .map(|f| {
                 let bytes = std::fs::read(&f.path)
                     .with_context(|| format!("reading {}", f.path.display()))?;
-                masked_fer::image::decode_compressed("", &bytes)
+                masked_fer::perception::image::decode_compressed("", &bytes)
                     .with_context(|| f.path.display().to_string())
             })
             .collect::<Result<Vec<_>>>()?;
@@ -101,7 +101,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let ms_per_face = 1e3 * seconds / score.labels.max(1) as f64;
     if let Some(png) = &args.confusion {
         let title = format!("{} faces, accuracy {:.3}", score.labels, score.accuracy);
-        masked_fer::plot::confusion_matrix(&score.confusion, &labels, &title, png)
+        masked_fer::report::plot::confusion_matrix(&score.confusion, &labels, &title, png)
             .with_context(|| format!("writing {}", png.display()))?;
     }
     if args.json {

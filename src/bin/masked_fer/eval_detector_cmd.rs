@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use indicatif::{ProgressBar, ProgressStyle};
-use masked_fer::eval::{parse_voc, DetectionScore};
+use masked_fer::report::eval::{parse_voc, DetectionScore};
 
 use crate::options::{Global, ModelArgs};
 
@@ -54,7 +54,7 @@ pub fn run(global: &Global, mut args: Args) -> Result<i32> {
         let img_path = args.dataset.join("images").join(&voc.filename);
         let bytes =
             std::fs::read(&img_path).with_context(|| format!("reading {}", img_path.display()))?;
-        let rgb = masked_fer::image::decode_compressed("", &bytes)
+        let rgb = masked_fer::perception::image::decode_compressed("", &bytes)
             .with_context(|| img_path.display().to_string())?;
         let t = Instant::now();
         let r = pipeline
@@ -65,7 +65,7 @@ pub fn run(global: &Global, mut args: Args) -> Result<i32> {
         let found: Vec<_> = r
             .faces
             .iter()
-            .map(|f| masked_fer::detect::Detection {
+            .map(|f| masked_fer::perception::detect::Detection {
                 bbox: f.bbox,
                 score: f.score,
                 landmarks: f.landmarks,

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use masked_fer::config::PipelineConfig;
-use masked_fer::detect::{DetectorConfig, DetectorKind};
 use masked_fer::params::NodeParams;
-use masked_fer::runtime::init_runtime;
+use masked_fer::perception::detect::{DetectorConfig, DetectorKind};
+use masked_fer::perception::runtime::init_runtime;
 use masked_fer::Pipeline;
 
 #[derive(Args)]

@@ -7,9 +7,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use indicatif::{ProgressBar, ProgressStyle};
-use masked_fer::bag::{Bag, BagWriter};
-use masked_fer::replay::{image_topics, replay, summarise, FrameRecord, ReplayOptions};
-use masked_fer::{labels, plot};
+use masked_fer::io::bag::{Bag, BagWriter};
+use masked_fer::io::replay::{image_topics, replay, summarise, FrameRecord, ReplayOptions};
+use masked_fer::report::{labels, plot};
 use serde_json::json;
 use std::collections::BTreeMap;
 

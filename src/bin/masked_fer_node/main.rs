@@ -15,7 +15,8 @@ use r2r::QosProfile;
 
 use masked_fer::alloc_count::CountingAlloc;
 use masked_fer::params::{Transport, SPECS};
-use masked_fer::pipeline::Pipeline;
+use masked_fer::perception::pipeline::Pipeline;
+use masked_fer::perception::runtime;
 use masked_fer::ros::diagnostics::{Limits, Stats};
 use masked_fer::ros::latest::{lock, Latest};
 use masked_fer::ros::messages::CdrPublisher;
@@ -23,7 +24,6 @@ use masked_fer::ros::params::ParamStore;
 use masked_fer::ros::shared_node::SharedNode;
 use masked_fer::ros::worker::{self, Frame, Outputs, Worker};
 use masked_fer::ros::{logging, messages};
-use masked_fer::runtime;
 
 const NODE_NAME: &str = "masked_fer";
 

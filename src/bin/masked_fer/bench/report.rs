@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use masked_fer::plot;
+use masked_fer::report::plot;
 use serde::Serialize;
 
 use super::measure::HeapPerFrame;

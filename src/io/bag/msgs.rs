@@ -38,8 +38,8 @@ pub struct Image {
 
 impl Image {
     /// The pixels as a raw-image view for conversion.
-    pub fn as_raw(&self) -> crate::image::RawImage<'_> {
-        crate::image::RawImage {
+    pub fn as_raw(&self) -> crate::perception::image::RawImage<'_> {
+        crate::perception::image::RawImage {
             width: self.width,
             height: self.height,
             step: self.step,

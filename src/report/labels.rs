@@ -14,9 +14,9 @@
 
 use serde::Serialize;
 
-use crate::detect::{iou, BBox};
-use crate::expression::fer_name;
-use crate::replay::FrameRecord;
+use crate::io::replay::FrameRecord;
+use crate::perception::detect::{iou, BBox};
+use crate::tracking::expression::fer_name;
 
 /// Why a labels file cannot be read: the line (1-based; 0 for the file as a whole) and what.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -213,7 +213,7 @@ impl LabelScore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::replay::FaceRecord;
+    use crate::io::replay::FaceRecord;
 
     fn classes() -> Vec<String> {
         [

@@ -2,16 +2,16 @@
 //! publishes (each face with its id, its expression hypotheses best first, smoothed per track,
 //! and once the track is confirmed its ROS4HRI expression; the frame with faces drawn on it when
 //! asked). The node worker and replay both drive [`CameraSession::process`]; each turns its
-//! [`FrameOutput`] into messages through [`crate::messages`].
+//! [`FrameOutput`] into messages through [`crate::tracking::messages`].
 
 use std::time::Instant;
 
-use crate::annotate::annotated;
-use crate::detect::BBox;
-use crate::expression::{ros4hri_word, valence_arousal};
-use crate::image::{decode_compressed, RawImage, RgbPixels};
-use crate::pipeline::{Face, Pipeline, StageTimes};
-use crate::track::{Tracker, TrackerConfig};
+use crate::perception::detect::BBox;
+use crate::perception::image::{decode_compressed, RawImage, RgbPixels};
+use crate::perception::pipeline::{Face, Pipeline, StageTimes};
+use crate::tracking::annotate::annotated;
+use crate::tracking::expression::{ros4hri_word, valence_arousal};
+use crate::tracking::track::{Tracker, TrackerConfig};
 use crate::Error;
 
 /// A ROS4HRI face id. ROS topic name tokens must not start with a digit, so ids are `f<track>`
@@ -31,7 +31,7 @@ pub enum FrameInput<'a> {
 }
 
 impl<'a> FrameInput<'a> {
-    fn decode(&self) -> Result<RgbPixels<'a>, crate::image::FrameError> {
+    fn decode(&self) -> Result<RgbPixels<'a>, crate::perception::image::FrameError> {
         match self {
             FrameInput::Raw(raw) => raw.to_rgb(),
             FrameInput::Compressed { format, data } => decode_compressed(format, data),

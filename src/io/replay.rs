@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::bag::msgs::{self, CompressedImage, Header, Image, RosMessage};
-use crate::bag::{Bag, BagError, BagMessage, BagWriter, TopicInfo};
-use crate::detect::BBox;
-use crate::frame::{CameraSession, FrameInput};
-use crate::messages;
-use crate::pipeline::Pipeline;
-use crate::stats::Percentiles;
-use crate::track::TrackerConfig;
+use crate::io::bag::msgs::{self, CompressedImage, Header, Image, RosMessage};
+use crate::io::bag::{Bag, BagError, BagMessage, BagWriter, TopicInfo};
+use crate::perception::detect::BBox;
+use crate::perception::pipeline::Pipeline;
+use crate::report::stats::Percentiles;
+use crate::tracking::frame::{CameraSession, FrameInput};
+use crate::tracking::messages;
+use crate::tracking::track::TrackerConfig;
 
 pub const IMAGE_TYPE: &str = Image::TYPE;
 pub const COMPRESSED_TYPE: &str = CompressedImage::TYPE;

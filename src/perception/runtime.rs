@@ -36,14 +36,14 @@ static RUNTIME: OnceLock<Result<PathBuf, ModelError>> = OnceLock::new();
 static ENVIRONMENT: OnceLock<ort::environment::Environment> = OnceLock::new();
 
 /// Where the library is looked for when no path is given: `ORT_DYLIB_PATH`, then the copy an
-/// installed package carries (`share/masked_fer/onnxruntime/`, see [`crate::models::installed_dirs`]),
+/// installed package carries (`share/masked_fer/onnxruntime/`, see [`crate::perception::models::installed_dirs`]),
 /// then this source tree's `third_party/` copy.
 pub fn default_runtime_path() -> PathBuf {
     if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
         return PathBuf::from(p);
     }
     let file = format!("libonnxruntime.so.{ORT_VERSION}");
-    crate::models::installed_dirs("onnxruntime")
+    crate::perception::models::installed_dirs("onnxruntime")
         .into_iter()
         .map(|d| d.join(&file))
         .find(|p| p.is_file())

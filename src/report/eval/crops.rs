@@ -57,7 +57,7 @@ pub fn list_labelled_faces(
             .unwrap_or_default();
         let Some(class) = classes
             .iter()
-            .position(|c| *c == crate::expression::fer_name(&name))
+            .position(|c| *c == crate::tracking::expression::fer_name(&name))
         else {
             return Err(CropsError::UnknownClass {
                 dir: dir.to_path_buf(),

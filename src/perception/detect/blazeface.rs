@@ -12,7 +12,7 @@ use ndarray::ArrayView3;
 use super::letterbox::Normalise;
 use super::onnx::LetterboxedModel;
 use super::{finish, nms, BBox, Detection, DetectorConfig, FaceDetector};
-use crate::runtime::ModelError;
+use crate::perception::runtime::ModelError;
 use crate::Error;
 
 const SIZE: usize = 128;

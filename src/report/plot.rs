@@ -29,7 +29,7 @@ fn register_font() {
         let _ = plotters::style::register_font(
             "sans-serif",
             FontStyle::Normal,
-            crate::annotate::FONT_BYTES,
+            crate::tracking::annotate::FONT_BYTES,
         );
     });
 }
@@ -171,7 +171,7 @@ pub fn class_distribution(
             .y_desc("faces")
             .draw()?;
         chart.draw_series(labels.iter().enumerate().map(|(i, l)| {
-            let c = crate::expression::colour(l);
+            let c = crate::tracking::expression::colour(l);
             let n = counts.get(l).copied().unwrap_or(0) as u32;
             Rectangle::new(
                 [(SegmentValue::Exact(i), 0), (SegmentValue::Exact(i + 1), n)],

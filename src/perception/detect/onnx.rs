@@ -8,8 +8,8 @@ use ort::session::{Session, SessionOutputs};
 use ort::value::TensorRef;
 
 use super::letterbox::{letterbox, Normalise, Placement};
-use crate::image::resize::RgbResizer;
-use crate::runtime::{first_input_name, inference_error, open_session, ModelError};
+use crate::perception::image::resize::RgbResizer;
+use crate::perception::runtime::{first_input_name, inference_error, open_session, ModelError};
 use crate::Error;
 
 pub(super) struct LetterboxedModel {

@@ -2,7 +2,7 @@
 
 use ndarray::{s, ArrayView3, ArrayViewMut3, Axis};
 
-use crate::image::{resize::RgbResizer, FrameError};
+use crate::perception::image::{resize::RgbResizer, FrameError};
 
 /// How source pixels map into the network input: `input = source * scale + offset`.
 #[derive(Debug, Clone, Copy)]

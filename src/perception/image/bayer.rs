@@ -129,7 +129,7 @@ fn border_pixel(rows: &[&[u8]], x: usize, y: usize, pattern: Pattern) -> [u8; 3]
 #[cfg(test)]
 mod tests {
     use super::{border_pixel, interior_pixel, Pattern};
-    use crate::image::RawImage;
+    use crate::perception::image::RawImage;
 
     /// Mosaic an RGB function through a pattern given as the top-left 2x2 channel layout.
     fn mosaic(

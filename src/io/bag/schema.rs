@@ -7,7 +7,13 @@ macro_rules! interface {
     ($pkg:literal, $name:literal) => {
         (
             concat!($pkg, "/", $name),
-            include_str!(concat!("../../interfaces/", $pkg, "/msg/", $name, ".msg")),
+            include_str!(concat!(
+                "../../../interfaces/",
+                $pkg,
+                "/msg/",
+                $name,
+                ".msg"
+            )),
         )
     };
 }
@@ -92,7 +98,7 @@ mod tests {
         let s = super::ros2msg("vision_msgs/msg/Detection2DArray").unwrap();
         // The type's own definition first: the interface file as it is.
         assert!(s.starts_with(include_str!(
-            "../../interfaces/vision_msgs/msg/Detection2DArray.msg"
+            "../../../interfaces/vision_msgs/msg/Detection2DArray.msg"
         )));
         assert!(
             s.contains("std_msgs/Header header\n") && s.contains("\nDetection2D[] detections\n")
@@ -115,7 +121,9 @@ mod tests {
         }
         let e = super::ros2msg("hri_msgs/msg/Expression").unwrap();
         // The interface file itself, then its dependencies (comments name none).
-        assert!(e.starts_with(include_str!("../../interfaces/hri_msgs/msg/Expression.msg")));
+        assert!(e.starts_with(include_str!(
+            "../../../interfaces/hri_msgs/msg/Expression.msg"
+        )));
         assert_eq!(e.matches("\nMSG: ").count(), 2, "{e}");
         assert!(e.contains("MSG: builtin_interfaces/Time"));
         assert!(super::ros2msg("foo/msg/Bar").is_none());

@@ -11,10 +11,10 @@ use imageproc::drawing::{
 use imageproc::rect::Rect;
 use ndarray::ArrayView3;
 
-use crate::expression::colour;
-use crate::pipeline::Face;
+use crate::perception::pipeline::Face;
+use crate::tracking::expression::colour;
 
-pub(crate) static FONT_BYTES: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+pub(crate) static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 
 fn font() -> &'static FontRef<'static> {
     static FONT: OnceLock<FontRef<'static>> = OnceLock::new();
@@ -76,7 +76,7 @@ pub fn draw_faces(img: &mut RgbImage, faces: &[Face]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::BBox;
+    use crate::perception::detect::BBox;
 
     #[test]
     fn draws_box_and_label_pixels() {

@@ -1,13 +1,13 @@
 //! What a frame publishes, as ROS 2 messages: one conversion per message type, from
-//! [`crate::frame`] outputs to the serde mirrors of [`crate::bag::msgs`]. The node publishes
+//! [`crate::tracking::frame`] outputs to the serde mirrors of [`crate::io::bag::msgs`]. The node publishes
 //! their CDR bytes as they are; replay writes the same bytes into the output bag. Field
 //! meanings in docs/ARCHITECTURE.md ("Interfaces a ROS user sees").
 
-use crate::bag::msgs::{
+use crate::io::bag::msgs::{
     BoundingBox2D, Detection2D, Detection2DArray, Expression, Header, IdsList, Image,
     NormalizedRegionOfInterest2D, ObjectHypothesis, ObjectHypothesisWithPose, Point2D, Pose2D,
 };
-use crate::frame::{normalised_roi, FaceOutput, HriExpression};
+use crate::tracking::frame::{normalised_roi, FaceOutput, HriExpression};
 
 /// One Detection2D per face (box in pixels, `id` = face id, hypotheses best first); the array
 /// is published even when empty so consumers see that the frame was processed.

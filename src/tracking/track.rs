@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use crate::config::{ConfigError, Range};
-use crate::detect::{iou, BBox};
+use crate::perception::detect::{iou, BBox};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TrackerConfig {

@@ -8,9 +8,9 @@ use ndarray::{ArrayView3, ArrayView4, ArrayViewMut4, Axis};
 use ort::session::Session;
 use ort::value::TensorRef;
 
-use crate::detect::BBox;
-use crate::image::resize::{Region, RgbResizer};
-use crate::runtime::{first_input_name, inference_error, open_session, ModelError};
+use crate::perception::detect::BBox;
+use crate::perception::image::resize::{Region, RgbResizer};
+use crate::perception::runtime::{first_input_name, inference_error, open_session, ModelError};
 use crate::Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

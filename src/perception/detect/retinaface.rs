@@ -10,7 +10,7 @@ use ndarray::ArrayView3;
 use super::letterbox::Normalise;
 use super::onnx::LetterboxedModel;
 use super::{finish, nms, BBox, Detection, DetectorConfig, FaceDetector};
-use crate::runtime::ModelError;
+use crate::perception::runtime::ModelError;
 use crate::Error;
 
 const VARIANCE: [f32; 2] = [0.1, 0.2];

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::detect::{iou, BBox, Detection};
+use crate::perception::detect::{iou, BBox, Detection};
 
 /// One annotated photo.
 #[derive(Debug, Clone)]

@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 use ndarray::ArrayView3;
 use serde::Serialize;
 
-use crate::classify::Classifier;
 use crate::config::PipelineConfig;
-use crate::detect::{open_detector, BBox, FaceDetector};
-use crate::image::{decode_compressed, RawImage};
-use crate::models;
+use crate::perception::classify::Classifier;
+use crate::perception::detect::{open_detector, BBox, FaceDetector};
+use crate::perception::image::{decode_compressed, RawImage};
+use crate::perception::models;
 use crate::Error;
 
 /// One face with its expression.
@@ -64,7 +64,7 @@ pub fn open_classifier(config: &PipelineConfig) -> Result<Classifier, Error> {
 
 impl Pipeline {
     /// Load the models named by `config` (defaults resolved through [`models::resolve`]).
-    /// ONNX Runtime must already be initialised with [`crate::runtime::init_runtime`], or it is
+    /// ONNX Runtime must already be initialised with [`crate::perception::runtime::init_runtime`], or it is
     /// looked for at its default location.
     pub fn new(config: PipelineConfig) -> Result<Self, Error> {
         config.validate()?;
@@ -112,7 +112,7 @@ impl Pipeline {
     /// Apply new detector thresholds and limits at once (input size and model stay).
     pub fn set_detector_limits(
         &mut self,
-        config: &crate::detect::DetectorConfig,
+        config: &crate::perception::detect::DetectorConfig,
     ) -> Result<(), crate::config::ConfigError> {
         config.validate()?;
         self.detector.set_limits(config);

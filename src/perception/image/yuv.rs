@@ -72,7 +72,7 @@ impl Chroma {
 
 #[cfg(test)]
 mod tests {
-    use crate::image::RawImage;
+    use crate::perception::image::RawImage;
 
     fn conv(enc: &str, data: &[u8], w: u32) -> Vec<u8> {
         let raw = RawImage {

@@ -1,0 +1,9 @@
+//! From one camera's frames to what it publishes: face ids and smoothing ([`track`]), the frame
+//! core ([`frame`]), the expression vocabulary ([`expression`]), the debug image ([`annotate`])
+//! and one conversion per ROS 2 message type ([`messages`]).
+
+pub mod annotate;
+pub mod expression;
+pub mod frame;
+pub mod messages;
+pub mod track;
