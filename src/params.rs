@@ -142,7 +142,28 @@ pub struct Spec {
     set: fn(&mut NodeParams, Given) -> Result<(), ConfigError>,
 }
 
+/// Whether a parameter takes effect at once when set while running.
+const LIVE: bool = true;
+const START_UP: bool = false;
+
 impl Spec {
+    const fn new(
+        name: &'static str,
+        summary: &'static str,
+        (range, live): (Option<Range>, bool),
+        get: fn(&NodeParams) -> Value,
+        set: fn(&mut NodeParams, Given) -> Result<(), ConfigError>,
+    ) -> Spec {
+        Spec {
+            name,
+            summary,
+            range,
+            live,
+            get,
+            set,
+        }
+    }
+
     /// The summary with the range and liveness, as `--help` and `ros2 param describe` show it.
     pub fn description(&'static self) -> &'static str {
         static TEXT: OnceLock<Vec<String>> = OnceLock::new();
@@ -189,13 +210,12 @@ const RELIABILITIES: [&str; 2] = ["best_effort", "reliable"];
 /// Every parameter of the node, in the order `ros2 param list` shows them (and in which given
 /// values are applied: detector.kind before the sizes that follow it).
 pub static SPECS: &[Spec] = &[
-    Spec {
-        name: "image_topics",
-        summary: "Camera topics to subscribe to (sensor_msgs/Image; with input_transport compressed, <topic>/compressed). Several cameras in one node; face ids are per camera.",
-        range: None,
-        live: false,
-        get: |p| Value::StringArray(p.image_topics.clone()),
-        set: |p, v| {
+    Spec::new(
+        "image_topics",
+        "Camera topics to subscribe to (sensor_msgs/Image; with input_transport compressed, <topic>/compressed). Several cameras in one node; face ids are per camera.",
+        (None, START_UP),
+        |p| Value::StringArray(p.image_topics.clone()),
+        |p, v| {
             p.image_topics = match v.value {
                 Value::StringArray(t) => t.clone(),
                 Value::String(t) => vec![t.clone()],
@@ -203,124 +223,83 @@ pub static SPECS: &[Spec] = &[
             };
             Ok(())
         },
-    },
-    Spec {
-        name: "input_transport",
-        summary: "raw (sensor_msgs/Image) or compressed (sensor_msgs/CompressedImage on <topic>/compressed, JPEG or PNG).",
-        range: None,
-        live: false,
-        get: |p| Value::String(TRANSPORTS[(p.transport == Transport::Compressed) as usize].into()),
-        set: |p, v| {
-            p.transport = [Transport::Raw, Transport::Compressed][v.choice(&TRANSPORTS)?];
-            Ok(())
-        },
-    },
-    Spec {
-        name: "qos.reliability",
-        summary: "Image subscription reliability: best_effort (default, accepts every camera) or reliable (only reliable publishers match).",
-        range: None,
-        live: false,
-        get: |p| Value::String(RELIABILITIES[p.reliable as usize].into()),
-        set: |p, v| {
-            p.reliable = v.choice(&RELIABILITIES)? == 1;
-            Ok(())
-        },
-    },
-    Spec {
-        name: "qos.depth",
-        summary: "Image subscription queue depth (keep last). Only the newest frame is processed.",
-        range: Some(Range::Int(1, 1000)),
-        live: false,
-        get: |p| Value::Integer(p.qos_depth as i64),
-        set: |p, v| {
-            p.qos_depth = v.i64()? as usize;
-            Ok(())
-        },
-    },
-    Spec {
-        name: "publish_debug_image",
-        summary: "Publish ~/debug_image (sensor_msgs/Image rgb8, boxes and expressions drawn).",
-        range: None,
-        live: true,
-        get: |p| Value::Bool(p.publish_debug_image),
-        set: |p, v| {
-            p.publish_debug_image = v.bool()?;
-            Ok(())
-        },
-    },
-    Spec {
-        name: "hri.enabled",
-        summary: "Publish ROS4HRI topics (/humans/faces/tracked, /humans/faces/<id>/roi and /expression).",
-        range: None,
-        live: true,
-        get: |p| Value::Bool(p.hri_enabled),
-        set: |p, v| {
-            p.hri_enabled = v.bool()?;
-            Ok(())
-        },
-    },
-    Spec {
-        name: "diagnostics.period",
-        summary: "Seconds between /diagnostics messages.",
-        range: Some(Range::Float(0.1, 60.0)),
-        live: true,
-        get: |p| Value::Double(p.diagnostics_period),
-        set: |p, v| {
-            p.diagnostics_period = v.f64()?;
-            Ok(())
-        },
-    },
-    Spec {
-        name: "diagnostics.min_rate",
-        summary: "Lowest acceptable input frame rate per camera (Hz); below it the input status is WARN, with no frames ERROR.",
-        range: Some(Range::Float(0.0, 10_000.0)),
-        live: true,
-        get: |p| Value::Double(p.min_rate),
-        set: |p, v| {
-            p.min_rate = v.f64()?;
-            Ok(())
-        },
-    },
-    Spec {
-        name: "diagnostics.max_rate",
-        summary: "Highest acceptable input frame rate per camera (Hz); above it the input status is WARN.",
-        range: Some(Range::Float(0.0, 10_000.0)),
-        live: true,
-        get: |p| Value::Double(p.max_rate),
-        set: |p, v| {
-            p.max_rate = v.f64()?;
-            Ok(())
-        },
-    },
-    Spec {
-        name: "threads",
-        summary: "ONNX Runtime intra-op threads per model.",
-        range: Some(PipelineConfig::THREADS),
-        live: false,
-        get: |p| Value::Integer(p.pipeline.threads as i64),
-        set: |p, v| {
-            p.pipeline.threads = v.i64()? as usize;
-            Ok(())
-        },
-    },
-    Spec {
-        name: "models_dir",
-        summary: "Directory of the default models; empty: the package's share/masked_fer/models, then beside the executable, then the source tree.",
-        range: None,
-        live: false,
-        get: |p| Value::String(p.pipeline.models_dir.display().to_string()),
-        set: |p, v| {
-            p.pipeline.models_dir = v.string()?.into();
-            Ok(())
-        },
-    },
-    Spec {
-        name: "detector.kind",
-        summary: "Face detector: retinaface (default; finds small and masked faces) or blazeface (fast, close range only).",
-        range: None,
-        live: false,
-        get: |p| Value::String(p.pipeline.detector.kind.name().into()),
-        set: |p, v| {
+    ),
+    Spec::new(
+        "input_transport",
+        "raw (sensor_msgs/Image) or compressed (sensor_msgs/CompressedImage on <topic>/compressed, JPEG or PNG).",
+        (None, START_UP),
+        |p| Value::String(TRANSPORTS[(p.transport == Transport::Compressed) as usize].into()),
+        |p, v| v.choice(&TRANSPORTS).map(|i| p.transport = [Transport::Raw, Transport::Compressed][i]),
+    ),
+    Spec::new(
+        "qos.reliability",
+        "Image subscription reliability: best_effort (default, accepts every camera) or reliable (only reliable publishers match).",
+        (None, START_UP),
+        |p| Value::String(RELIABILITIES[p.reliable as usize].into()),
+        |p, v| v.choice(&RELIABILITIES).map(|i| p.reliable = i == 1),
+    ),
+    Spec::new(
+        "qos.depth",
+        "Image subscription queue depth (keep last). Only the newest frame is processed.",
+        (Some(Range::Int(1, 1000)), START_UP),
+        |p| Value::Integer(p.qos_depth as i64),
+        |p, v| v.i64().map(|x| p.qos_depth = x as usize),
+    ),
+    Spec::new(
+        "publish_debug_image",
+        "Publish ~/debug_image (sensor_msgs/Image rgb8, boxes and expressions drawn).",
+        (None, LIVE),
+        |p| Value::Bool(p.publish_debug_image),
+        |p, v| v.bool().map(|x| p.publish_debug_image = x),
+    ),
+    Spec::new(
+        "hri.enabled",
+        "Publish ROS4HRI topics (/humans/faces/tracked, /humans/faces/<id>/roi and /expression).",
+        (None, LIVE),
+        |p| Value::Bool(p.hri_enabled),
+        |p, v| v.bool().map(|x| p.hri_enabled = x),
+    ),
+    Spec::new(
+        "diagnostics.period",
+        "Seconds between /diagnostics messages.",
+        (Some(Range::Float(0.1, 60.0)), LIVE),
+        |p| Value::Double(p.diagnostics_period),
+        |p, v| v.f64().map(|x| p.diagnostics_period = x),
+    ),
+    Spec::new(
+        "diagnostics.min_rate",
+        "Lowest acceptable input frame rate per camera (Hz); below it the input status is WARN, with no frames ERROR.",
+        (Some(Range::Float(0.0, 10_000.0)), LIVE),
+        |p| Value::Double(p.min_rate),
+        |p, v| v.f64().map(|x| p.min_rate = x),
+    ),
+    Spec::new(
+        "diagnostics.max_rate",
+        "Highest acceptable input frame rate per camera (Hz); above it the input status is WARN.",
+        (Some(Range::Float(0.0, 10_000.0)), LIVE),
+        |p| Value::Double(p.max_rate),
+        |p, v| v.f64().map(|x| p.max_rate = x),
+    ),
+    Spec::new(
+        "threads",
+        "ONNX Runtime intra-op threads per model.",
+        (Some(PipelineConfig::THREADS), START_UP),
+        |p| Value::Integer(p.pipeline.threads as i64),
+        |p, v| v.i64().map(|x| p.pipeline.threads = x as usize),
+    ),
+    Spec::new(
+        "models_dir",
+        "Directory of the default models; empty: the package's share/masked_fer/models, then beside the executable, then the source tree.",
+        (None, START_UP),
+        |p| Value::String(p.pipeline.models_dir.display().to_string()),
+        |p, v| v.string().map(|x| p.pipeline.models_dir = x.into()),
+    ),
+    Spec::new(
+        "detector.kind",
+        "Face detector: retinaface (default; finds small and masked faces) or blazeface (fast, close range only).",
+        (None, START_UP),
+        |p| Value::String(p.pipeline.detector.kind.name().into()),
+        |p, v| {
             let kind: DetectorKind = v.string()?.parse()?;
             let d = &mut p.pipeline.detector;
             if kind != d.kind {
@@ -331,163 +310,111 @@ pub static SPECS: &[Spec] = &[
             }
             Ok(())
         },
-    },
-    Spec {
-        name: "detector.model",
-        summary: "Detector ONNX file; empty: the kind's default model.",
-        range: None,
-        live: false,
-        get: |p| Value::String(p.pipeline.detector.model.display().to_string()),
-        set: |p, v| {
-            p.pipeline.detector.model = v.string()?.into();
-            Ok(())
-        },
-    },
-    Spec {
-        name: "detector.input_width",
-        summary: "Detector network input width in pixels (frames are letterboxed into it); 0: the kind's default (RetinaFace 640, BlazeFace 128).",
-        range: Some(Range::Int(0, 4096)),
-        live: false,
-        get: |p| Value::Integer(i64::from(p.pipeline.detector.input_width)),
-        set: |p, v| {
+    ),
+    Spec::new(
+        "detector.model",
+        "Detector ONNX file; empty: the kind's default model.",
+        (None, START_UP),
+        |p| Value::String(p.pipeline.detector.model.display().to_string()),
+        |p, v| v.string().map(|x| p.pipeline.detector.model = x.into()),
+    ),
+    Spec::new(
+        "detector.input_width",
+        "Detector network input width in pixels (frames are letterboxed into it); 0: the kind's default (RetinaFace 640, BlazeFace 128).",
+        (Some(Range::Int(0, 4096)), START_UP),
+        |p| Value::Integer(i64::from(p.pipeline.detector.input_width)),
+        |p, v| {
             let d = &mut p.pipeline.detector;
-            d.input_width = input_size(d.kind, v.i64()?, |c| c.input_width);
-            Ok(())
+            v.i64().map(|x| d.input_width = input_size(d.kind, x, |c| c.input_width))
         },
-    },
-    Spec {
-        name: "detector.input_height",
-        summary: "Detector network input height in pixels; 0: the kind's default (RetinaFace 480, BlazeFace 128).",
-        range: Some(Range::Int(0, 4096)),
-        live: false,
-        get: |p| Value::Integer(i64::from(p.pipeline.detector.input_height)),
-        set: |p, v| {
+    ),
+    Spec::new(
+        "detector.input_height",
+        "Detector network input height in pixels; 0: the kind's default (RetinaFace 480, BlazeFace 128).",
+        (Some(Range::Int(0, 4096)), START_UP),
+        |p| Value::Integer(i64::from(p.pipeline.detector.input_height)),
+        |p, v| {
             let d = &mut p.pipeline.detector;
-            d.input_height = input_size(d.kind, v.i64()?, |c| c.input_height);
-            Ok(())
+            v.i64().map(|x| d.input_height = input_size(d.kind, x, |c| c.input_height))
         },
-    },
-    Spec {
-        name: "detector.score_threshold",
-        summary: "Lowest face score kept (RetinaFace 0.6: 0.9 loses masked faces; BlazeFace 0.5).",
-        range: Some(DetectorConfig::SCORE_THRESHOLD),
-        live: true,
-        get: |p| Value::Double(f64::from(p.pipeline.detector.score_threshold)),
-        set: |p, v| {
-            p.pipeline.detector.score_threshold = v.f64()? as f32;
-            Ok(())
-        },
-    },
-    Spec {
-        name: "detector.nms_iou",
-        summary: "Overlap (IoU) above which duplicate boxes are merged.",
-        range: Some(DetectorConfig::NMS_IOU),
-        live: true,
-        get: |p| Value::Double(f64::from(p.pipeline.detector.nms_iou)),
-        set: |p, v| {
-            p.pipeline.detector.nms_iou = v.f64()? as f32;
-            Ok(())
-        },
-    },
-    Spec {
-        name: "detector.min_face_size",
-        summary: "Smallest face box width kept, in image pixels.",
-        range: Some(DetectorConfig::MIN_FACE_SIZE),
-        live: true,
-        get: |p| Value::Double(f64::from(p.pipeline.detector.min_face_size)),
-        set: |p, v| {
-            p.pipeline.detector.min_face_size = v.f64()? as f32;
-            Ok(())
-        },
-    },
-    Spec {
-        name: "detector.max_faces",
-        summary: "Most faces per frame (highest scores first).",
-        range: Some(DetectorConfig::MAX_FACES),
-        live: true,
-        get: |p| Value::Integer(p.pipeline.detector.max_faces as i64),
-        set: |p, v| {
-            p.pipeline.detector.max_faces = v.i64()? as usize;
-            Ok(())
-        },
-    },
-    Spec {
-        name: "classifier.enabled",
-        summary: "Classify expressions (false: detection and tracking only).",
-        range: None,
-        live: false,
-        get: |p| Value::Bool(p.pipeline.classifier.enabled),
-        set: |p, v| {
-            p.pipeline.classifier.enabled = v.bool()?;
-            Ok(())
-        },
-    },
-    Spec {
-        name: "classifier.model",
-        summary: "Expression ONNX model with the masked_fer metadata contract; empty: slim_rgc_masked_fer_int8.onnx (slim_rgc_masked_fer.onnx: the float original).",
-        range: None,
-        live: false,
-        get: |p| Value::String(p.pipeline.classifier.model.display().to_string()),
-        set: |p, v| {
-            p.pipeline.classifier.model = v.string()?.into();
-            Ok(())
-        },
-    },
-    Spec {
-        name: "classifier.flip_average",
-        summary: "Also classify each face mirrored left-right and average the two (+1.2 points clean, +0.5 masked validation accuracy with the default model; one more classification per face).",
-        range: None,
-        live: false,
-        get: |p| Value::Bool(p.pipeline.classifier.flip_average),
-        set: |p, v| {
-            p.pipeline.classifier.flip_average = v.bool()?;
-            Ok(())
-        },
-    },
-    Spec {
-        name: "classifier.smoothing",
-        summary: "Per-track exponential smoothing of expression probabilities, 0 = off: p = s*p_prev + (1-s)*p_new.",
-        range: Some(TrackerConfig::SMOOTHING),
-        live: true,
-        get: |p| Value::Double(f64::from(p.tracker.smoothing)),
-        set: |p, v| {
-            p.tracker.smoothing = v.f64()? as f32;
-            Ok(())
-        },
-    },
-    Spec {
-        name: "tracker.min_iou",
-        summary: "Overlap (IoU) needed to continue a face's track.",
-        range: Some(TrackerConfig::MIN_IOU),
-        live: true,
-        get: |p| Value::Double(f64::from(p.tracker.min_iou)),
-        set: |p, v| {
-            p.tracker.min_iou = v.f64()? as f32;
-            Ok(())
-        },
-    },
-    Spec {
-        name: "tracker.confirm_after",
-        summary: "Consecutive detections before a face id is published (as hri_face_detect).",
-        range: Some(TrackerConfig::CONFIRM_AFTER),
-        live: true,
-        get: |p| Value::Integer(i64::from(p.tracker.confirm_after)),
-        set: |p, v| {
-            p.tracker.confirm_after = v.i64()? as u32;
-            Ok(())
-        },
-    },
-    Spec {
-        name: "tracker.retire_after",
-        summary: "Consecutive frames without the face before its id is retired.",
-        range: Some(TrackerConfig::RETIRE_AFTER),
-        live: true,
-        get: |p| Value::Integer(i64::from(p.tracker.retire_after)),
-        set: |p, v| {
-            p.tracker.retire_after = v.i64()? as u32;
-            Ok(())
-        },
-    },
+    ),
+    Spec::new(
+        "detector.score_threshold",
+        "Lowest face score kept (RetinaFace 0.6: 0.9 loses masked faces; BlazeFace 0.5).",
+        (Some(DetectorConfig::SCORE_THRESHOLD), LIVE),
+        |p| Value::Double(f64::from(p.pipeline.detector.score_threshold)),
+        |p, v| v.f64().map(|x| p.pipeline.detector.score_threshold = x as f32),
+    ),
+    Spec::new(
+        "detector.nms_iou",
+        "Overlap (IoU) above which duplicate boxes are merged.",
+        (Some(DetectorConfig::NMS_IOU), LIVE),
+        |p| Value::Double(f64::from(p.pipeline.detector.nms_iou)),
+        |p, v| v.f64().map(|x| p.pipeline.detector.nms_iou = x as f32),
+    ),
+    Spec::new(
+        "detector.min_face_size",
+        "Smallest face box width kept, in image pixels.",
+        (Some(DetectorConfig::MIN_FACE_SIZE), LIVE),
+        |p| Value::Double(f64::from(p.pipeline.detector.min_face_size)),
+        |p, v| v.f64().map(|x| p.pipeline.detector.min_face_size = x as f32),
+    ),
+    Spec::new(
+        "detector.max_faces",
+        "Most faces per frame (highest scores first).",
+        (Some(DetectorConfig::MAX_FACES), LIVE),
+        |p| Value::Integer(p.pipeline.detector.max_faces as i64),
+        |p, v| v.i64().map(|x| p.pipeline.detector.max_faces = x as usize),
+    ),
+    Spec::new(
+        "classifier.enabled",
+        "Classify expressions (false: detection and tracking only).",
+        (None, START_UP),
+        |p| Value::Bool(p.pipeline.classifier.enabled),
+        |p, v| v.bool().map(|x| p.pipeline.classifier.enabled = x),
+    ),
+    Spec::new(
+        "classifier.model",
+        "Expression ONNX model with the masked_fer metadata contract; empty: slim_rgc_masked_fer_int8.onnx (slim_rgc_masked_fer.onnx: the float original).",
+        (None, START_UP),
+        |p| Value::String(p.pipeline.classifier.model.display().to_string()),
+        |p, v| v.string().map(|x| p.pipeline.classifier.model = x.into()),
+    ),
+    Spec::new(
+        "classifier.flip_average",
+        "Also classify each face mirrored left-right and average the two (+1.2 points clean, +0.5 masked validation accuracy with the default model; one more classification per face).",
+        (None, START_UP),
+        |p| Value::Bool(p.pipeline.classifier.flip_average),
+        |p, v| v.bool().map(|x| p.pipeline.classifier.flip_average = x),
+    ),
+    Spec::new(
+        "classifier.smoothing",
+        "Per-track exponential smoothing of expression probabilities, 0 = off: p = s*p_prev + (1-s)*p_new.",
+        (Some(TrackerConfig::SMOOTHING), LIVE),
+        |p| Value::Double(f64::from(p.tracker.smoothing)),
+        |p, v| v.f64().map(|x| p.tracker.smoothing = x as f32),
+    ),
+    Spec::new(
+        "tracker.min_iou",
+        "Overlap (IoU) needed to continue a face's track.",
+        (Some(TrackerConfig::MIN_IOU), LIVE),
+        |p| Value::Double(f64::from(p.tracker.min_iou)),
+        |p, v| v.f64().map(|x| p.tracker.min_iou = x as f32),
+    ),
+    Spec::new(
+        "tracker.confirm_after",
+        "Consecutive detections before a face id is published (as hri_face_detect).",
+        (Some(TrackerConfig::CONFIRM_AFTER), LIVE),
+        |p| Value::Integer(i64::from(p.tracker.confirm_after)),
+        |p, v| v.i64().map(|x| p.tracker.confirm_after = x as u32),
+    ),
+    Spec::new(
+        "tracker.retire_after",
+        "Consecutive frames without the face before its id is retired.",
+        (Some(TrackerConfig::RETIRE_AFTER), LIVE),
+        |p| Value::Integer(i64::from(p.tracker.retire_after)),
+        |p, v| v.i64().map(|x| p.tracker.retire_after = x as u32),
+    ),
 ];
 
 impl NodeParams {
