@@ -18,5 +18,5 @@ pub mod report;
 pub mod ros;
 pub mod tracking;
 
-pub use error::Error;
+pub use error::{chain, Cause, Error};
 pub use perception::pipeline::{Face, FrameResult, Pipeline};

@@ -250,12 +250,12 @@ impl Run<'_> {
             Ok(p) => match camera.process(self.pipeline, &p.input(), draw) {
                 Ok(out) => Some(out),
                 Err(e) => {
-                    record.error = Some(e.to_string());
+                    record.error = Some(crate::chain(&e));
                     None
                 }
             },
             Err(e) => {
-                record.error = Some(e.to_string());
+                record.error = Some(crate::chain(&e));
                 None
             }
         };

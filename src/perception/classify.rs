@@ -10,7 +10,9 @@ use ort::value::TensorRef;
 
 use crate::perception::detect::BBox;
 use crate::perception::image::resize::{Region, RgbResizer};
-use crate::perception::runtime::{first_input_name, inference_error, open_session, ModelError};
+use crate::perception::runtime::{
+    first_input_name, inference_error, load_error, open_session, ModelError,
+};
 use crate::Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,10 +156,7 @@ pub struct Classifier {
 impl Classifier {
     pub fn open(model: &Path, threads: usize) -> Result<Self, ModelError> {
         let session = open_session(model, threads)?;
-        let meta = session.metadata().map_err(|e| ModelError::ModelLoad {
-            path: model.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+        let meta = session.metadata().map_err(|e| load_error(model, e))?;
         let contract = ModelContract::parse(|k| meta.custom(k), model)?;
         drop(meta);
         let input_name = first_input_name(&session, model)?;

@@ -11,6 +11,8 @@ use std::sync::OnceLock;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 
+use crate::Cause;
+
 /// The ONNX Runtime version this crate is pinned to (see scripts/setup_onnxruntime.sh).
 pub const ORT_VERSION: &str = "1.31.1";
 const SETUP_HINT: &str =
@@ -20,16 +22,30 @@ const SETUP_HINT: &str =
 pub enum ModelError {
     #[error("ONNX Runtime library not found at {path}: {hint}")]
     RuntimeMissing { path: PathBuf, hint: &'static str },
-    #[error("cannot load ONNX Runtime from {path}: {reason}")]
-    RuntimeLoad { path: PathBuf, reason: String },
+    #[error("cannot load ONNX Runtime from {path}")]
+    RuntimeLoad {
+        path: PathBuf,
+        #[source]
+        source: Cause,
+    },
+    #[error("ONNX Runtime's environment was not created")]
+    NoEnvironment,
     #[error("model file not found: {0}")]
     ModelMissing(PathBuf),
-    #[error("cannot load model {path}: {reason}")]
-    ModelLoad { path: PathBuf, reason: String },
+    #[error("cannot load model {path}")]
+    ModelLoad {
+        path: PathBuf,
+        #[source]
+        source: Cause,
+    },
     #[error("model {path} does not fit: {reason}")]
     Contract { path: PathBuf, reason: String },
-    #[error("inference failed in {model}: {reason}")]
-    Inference { model: String, reason: String },
+    #[error("inference failed in {model}")]
+    Inference {
+        model: String,
+        #[source]
+        source: Cause,
+    },
 }
 
 static RUNTIME: OnceLock<Result<PathBuf, ModelError>> = OnceLock::new();
@@ -67,18 +83,16 @@ pub fn init_runtime(path: Option<&Path>) -> Result<PathBuf, ModelError> {
                     hint: SETUP_HINT,
                 });
             }
-            let builder = ort::init_from(&path).map_err(|e| ModelError::RuntimeLoad {
+            let failed = |source| ModelError::RuntimeLoad {
                 path: path.clone(),
-                reason: e.to_string(),
-            })?;
+                source,
+            };
+            let builder = ort::init_from(&path).map_err(|e| failed(Cause::new(e)))?;
             let env = builder
                 .with_name("masked_fer")
                 .with_telemetry(false)
                 .build()
-                .map_err(|e| ModelError::RuntimeLoad {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                })?;
+                .map_err(|e| failed(Cause::new(e)))?;
             // ort only keeps a weak reference to the environment: hold it for the process.
             let _ = ENVIRONMENT.set(env);
             Ok(path)
@@ -90,27 +104,33 @@ pub fn init_runtime(path: Option<&Path>) -> Result<PathBuf, ModelError> {
 /// The runtime must have been loaded with [`init_runtime`].
 pub fn open_session(path: &Path, threads: usize) -> Result<Session, ModelError> {
     init_runtime(None)?;
-    let env = ENVIRONMENT.get().ok_or_else(|| ModelError::RuntimeLoad {
-        path: default_runtime_path(),
-        reason: "environment not created".into(),
-    })?;
+    let env = ENVIRONMENT.get().ok_or(ModelError::NoEnvironment)?;
     if !path.is_file() {
         return Err(ModelError::ModelMissing(path.to_path_buf()));
     }
-    let fail = |reason: String| ModelError::ModelLoad {
-        path: path.to_path_buf(),
-        reason,
-    };
+    // The builder's errors carry the builder back; `ort::Error::from` drops it.
+    let fail = |e| load_error(path, ort::Error::<()>::from(e));
     Session::builder(env)
-        .map_err(|e| fail(e.to_string()))?
+        .map_err(|e| load_error(path, e))?
         .with_intra_threads(threads.max(1))
-        .map_err(|e| fail(e.to_string()))?
+        .map_err(fail)?
         .with_inter_threads(1)
-        .map_err(|e| fail(e.to_string()))?
+        .map_err(fail)?
         .with_optimization_level(GraphOptimizationLevel::Level3)
-        .map_err(|e| fail(e.to_string()))?
+        .map_err(fail)?
         .commit_from_file(path)
-        .map_err(|e| fail(e.to_string()))
+        .map_err(|e| load_error(path, e))
+}
+
+/// An `ort` error raised while loading `path`.
+pub(crate) fn load_error(
+    path: &Path,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> ModelError {
+    ModelError::ModelLoad {
+        path: path.to_path_buf(),
+        source: Cause::new(e),
+    }
 }
 
 /// Name of the model's first input (every model here takes one tensor).
@@ -129,6 +149,6 @@ pub(crate) fn first_input_name(session: &Session, model: &Path) -> Result<String
 pub(crate) fn inference_error(model: &Path) -> impl Fn(ort::Error) -> ModelError + '_ {
     move |e| ModelError::Inference {
         model: model.display().to_string(),
-        reason: e.to_string(),
+        source: Cause::new(e),
     }
 }

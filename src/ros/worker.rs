@@ -176,7 +176,7 @@ impl Worker {
             Ok(out) => out,
             Err(Error::Frame(e)) => return self.reject(camera, &header, &e.to_string()),
             Err(e @ (Error::Model(_) | Error::Config(_))) => {
-                let reason = e.to_string();
+                let reason = crate::chain(&e);
                 lock(&self.stats).failed(&reason);
                 self.log_once(camera, &reason);
                 return self.publish_detections(&header, &[]);

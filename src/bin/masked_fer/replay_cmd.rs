@@ -145,7 +145,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let summary = summarise(&records);
     let frames: usize = summary.values().map(|s| s.frames).sum();
     // A bag whose image topics hold no message is reported as such, not as a clean empty run.
-    let incomplete = outcome.err().map(|e| e.to_string()).or_else(|| {
+    let incomplete = outcome.err().map(|e| masked_fer::chain(&e)).or_else(|| {
         (frames == 0).then(|| format!("no image messages on {}", selected_names.join(", ")))
     });
     if incomplete.is_none() {

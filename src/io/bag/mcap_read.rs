@@ -6,6 +6,7 @@ use std::path::Path;
 use memmap2::Mmap;
 
 use super::{BagError, BagMessage, TopicInfo};
+use crate::Cause;
 
 pub struct McapFile {
     path: std::path::PathBuf,
@@ -16,7 +17,7 @@ impl McapFile {
     pub fn open(path: &Path) -> Result<Self, BagError> {
         let io = |e: std::io::Error| BagError::Io {
             path: path.to_path_buf(),
-            reason: e.to_string(),
+            source: Cause::new(e),
         };
         let file = File::open(path).map_err(io)?;
         // SAFETY: the bag is opened read-only; a bag rewritten by another process while we read

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::msgs::{to_cdr, RosMessage};
 use super::{schema, BagError};
+use crate::Cause;
 
 pub struct BagWriter {
     writer: mcap::Writer<BufWriter<File>>,
@@ -25,7 +26,7 @@ impl BagWriter {
         let partial = PathBuf::from(partial);
         let io = |e: std::io::Error| BagError::Io {
             path: partial.clone(),
-            reason: e.to_string(),
+            source: Cause::new(e),
         };
         let file = File::create(&partial).map_err(io)?;
         // Fixed profile/library strings and no timestamps of our own: two runs over the same
@@ -38,7 +39,7 @@ impl BagWriter {
             .create(BufWriter::new(file))
             .map_err(|e| BagError::Io {
                 path: partial.clone(),
-                reason: e.to_string(),
+                source: Cause::new(e),
             })?;
         Ok(Self {
             writer,
@@ -52,7 +53,7 @@ impl BagWriter {
     fn err(&self, e: mcap::McapError) -> BagError {
         BagError::Io {
             path: self.partial.clone(),
-            reason: e.to_string(),
+            source: Cause::new(e),
         }
     }
 
@@ -105,16 +106,16 @@ impl BagWriter {
             .into_inner()
             .map_err(|e| BagError::Io {
                 path: partial.clone(),
-                reason: e.to_string(),
+                source: Cause::new(e),
             })?
             .sync_all()
             .map_err(|e| BagError::Io {
                 path: partial.clone(),
-                reason: e.to_string(),
+                source: Cause::new(e),
             })?;
         std::fs::rename(&partial, &self.path).map_err(|e| BagError::Io {
             path: self.path.clone(),
-            reason: e.to_string(),
+            source: Cause::new(e),
         })?;
         Ok(self.path)
     }

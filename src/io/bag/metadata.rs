@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::BagError;
+use crate::Cause;
 
 #[derive(Debug, Deserialize)]
 struct MetadataFile {
@@ -22,7 +23,7 @@ pub struct BagInfo {
 pub fn read(path: &Path) -> Result<BagInfo, BagError> {
     let text = std::fs::read_to_string(path).map_err(|e| BagError::Io {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        source: Cause::new(e),
     })?;
     let m: MetadataFile = serde_yaml_ng::from_str(&text).map_err(|e| BagError::Corrupt {
         path: path.to_path_buf(),

@@ -14,10 +14,16 @@ use mcap_read::McapFile;
 pub use mcap_write::BagWriter;
 use sqlite_read::Db3File;
 
+use crate::Cause;
+
 #[derive(Debug, thiserror::Error)]
 pub enum BagError {
-    #[error("{path}: {reason}")]
-    Io { path: PathBuf, reason: String },
+    #[error("{path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: Cause,
+    },
     #[error("{path}: corrupt or truncated bag: {reason}")]
     Corrupt { path: PathBuf, reason: String },
     #[error("{path}: unknown bag storage {storage:?} (supported: mcap, sqlite3)")]
@@ -56,7 +62,7 @@ impl Bag {
     pub fn open(path: &Path) -> Result<Self, BagError> {
         let io = |p: &Path, e: std::io::Error| BagError::Io {
             path: p.to_path_buf(),
-            reason: e.to_string(),
+            source: Cause::new(e),
         };
         if path.is_dir() {
             let meta = path.join("metadata.yaml");

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 
 use super::{BagError, BagMessage, TopicInfo};
+use crate::Cause;
 
 pub struct Db3File {
     path: PathBuf,
@@ -19,7 +20,7 @@ impl Db3File {
         )
         .map_err(|e| BagError::Io {
             path: path.to_path_buf(),
-            reason: e.to_string(),
+            source: Cause::new(e),
         })?;
         let me = Self {
             path: path.to_path_buf(),
