@@ -35,6 +35,15 @@ impl std::fmt::Display for Cause {
     }
 }
 
+/// Causes compare by their message (what a frame error's equality in tests needs).
+impl PartialEq for Cause {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for Cause {}
+
 impl std::error::Error for Cause {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.0.source()

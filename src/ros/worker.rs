@@ -174,7 +174,7 @@ impl Worker {
             .process(&mut self.pipeline, &input, draw)
         {
             Ok(out) => out,
-            Err(Error::Frame(e)) => return self.reject(camera, &header, &e.to_string()),
+            Err(Error::Frame(e)) => return self.reject(camera, &header, &crate::chain(&e)),
             Err(e @ (Error::Model(_) | Error::Config(_))) => {
                 let reason = crate::chain(&e);
                 lock(&self.stats).failed(&reason);

@@ -73,9 +73,9 @@ impl McapFile {
         &self,
         mut f: impl FnMut(BagMessage) -> Result<(), BagError>,
     ) -> Result<(), BagError> {
-        let corrupt = |e: mcap::McapError| BagError::Corrupt {
+        let corrupt = |e: mcap::McapError| BagError::Unreadable {
             path: self.path.clone(),
-            reason: e.to_string(),
+            source: Cause::new(e),
         };
         for m in mcap::MessageStream::new(&self.map).map_err(corrupt)? {
             let m = m.map_err(corrupt)?;

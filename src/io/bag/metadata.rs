@@ -25,9 +25,9 @@ pub fn read(path: &Path) -> Result<BagInfo, BagError> {
         path: path.to_path_buf(),
         source: Cause::new(e),
     })?;
-    let m: MetadataFile = serde_yaml_ng::from_str(&text).map_err(|e| BagError::Corrupt {
+    let m: MetadataFile = serde_yaml_ng::from_str(&text).map_err(|e| BagError::Unreadable {
         path: path.to_path_buf(),
-        reason: format!("metadata.yaml: {e}"),
+        source: Cause::new(e),
     })?;
     Ok(m.rosbag2_bagfile_information)
 }

@@ -24,12 +24,24 @@ pub enum BagError {
         #[source]
         source: Cause,
     },
-    #[error("{path}: corrupt or truncated bag: {reason}")]
+    #[error("{path}: not a bag: {reason}")]
     Corrupt { path: PathBuf, reason: String },
+    #[error("{path}: corrupt or truncated bag")]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: Cause,
+    },
     #[error("{path}: unknown bag storage {storage:?} (supported: mcap, sqlite3)")]
     UnknownStorage { path: PathBuf, storage: String },
-    #[error("cannot decode {type_name}: {reason}")]
+    #[error("{type_name}: {reason}")]
     Message { type_name: String, reason: String },
+    #[error("cannot encode or decode {type_name} as CDR")]
+    Cdr {
+        type_name: String,
+        #[source]
+        source: Cause,
+    },
 }
 
 /// A serialised message as stored: topic, ROS type (`sensor_msgs/msg/Image`), receive time

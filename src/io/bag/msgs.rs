@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::BagError;
+use crate::Cause;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Time {
@@ -209,16 +210,19 @@ pub fn from_cdr<'de, T: Deserialize<'de>>(
         0x00 | 0x02 => cdr_encoding::from_bytes::<T, byteorder::BigEndian>(body),
         other => return Err(bad(format!("unknown CDR encapsulation kind {other:#04x}"))),
     };
-    result.map(|(v, _)| v).map_err(|e| bad(e.to_string()))
+    result.map(|(v, _)| v).map_err(|e| BagError::Cdr {
+        type_name: type_name.to_string(),
+        source: Cause::new(e),
+    })
 }
 
 /// Encode as little-endian CDR with the encapsulation header.
 pub fn to_cdr<T: Serialize>(value: &T) -> Result<Vec<u8>, BagError> {
     let mut out = vec![0x00, 0x01, 0x00, 0x00];
     cdr_encoding::to_writer::<T, byteorder::LittleEndian, _>(&mut out, value).map_err(|e| {
-        BagError::Message {
+        BagError::Cdr {
             type_name: std::any::type_name::<T>().to_string(),
-            reason: e.to_string(),
+            source: Cause::new(e),
         }
     })?;
     Ok(out)

@@ -34,9 +34,9 @@ impl Db3File {
     }
 
     fn corrupt(&self, e: rusqlite::Error) -> BagError {
-        BagError::Corrupt {
+        BagError::Unreadable {
             path: self.path.clone(),
-            reason: e.to_string(),
+            source: Cause::new(e),
         }
     }
 

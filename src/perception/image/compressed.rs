@@ -10,6 +10,7 @@ use std::io::Cursor;
 use image::{ImageDecoder, ImageFormat, ImageReader, Limits};
 
 use super::{check_size, rgb_from_vec, FrameError, RgbPixels, MAX_PIXELS};
+use crate::Cause;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompressedFormat {
@@ -60,14 +61,11 @@ pub fn decode_compressed(format: &str, data: &[u8]) -> Result<RgbPixels<'static>
             .windows(2)
             .any(|w| w == [0xFF, 0xD9])
     {
-        return Err(FrameError::Decode {
-            format: "jpeg",
-            reason: "truncated: no end-of-image marker".into(),
-        });
+        return Err(FrameError::TruncatedJpeg);
     }
     let err = |e: image::ImageError| FrameError::Decode {
         format: fmt.name(),
-        reason: e.to_string(),
+        source: Cause::new(e),
     };
     let mut reader = ImageReader::new(Cursor::new(data));
     reader.set_format(match fmt {

@@ -15,6 +15,8 @@ pub use raw::{Encoding, RawImage};
 
 use ndarray::{Array3, CowArray, Ix3};
 
+use crate::Cause;
+
 /// RGB8 pixels `[height, width, 3]`, borrowed from the input where the layout allows (the
 /// `image` crate's `RgbImage` is the owned buffer that `annotate` draws on).
 pub type RgbPixels<'a> = CowArray<'a, u8, Ix3>;
@@ -54,11 +56,14 @@ pub enum FrameError {
     UnsupportedCompressed(String),
     #[error("compressed image is empty")]
     EmptyCompressed,
-    #[error("cannot decode {format} data: {reason}")]
+    #[error("cannot decode {format} data")]
     Decode {
         format: &'static str,
-        reason: String,
+        #[source]
+        source: Cause,
     },
+    #[error("cannot decode jpeg data: truncated, no end-of-image marker")]
+    TruncatedJpeg,
 }
 
 /// Copy an owned RGB8 buffer (`width * height * 3` bytes) into an array.

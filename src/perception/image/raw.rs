@@ -3,6 +3,7 @@
 use ndarray::{ArrayView3, CowArray, ShapeBuilder};
 
 use super::{bayer, check_size, rgb_from_vec, yuv, FrameError, RgbPixels};
+use crate::Cause;
 
 /// The ROS image encodings this crate converts (names as in `sensor_msgs/image_encodings.hpp`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +97,7 @@ impl<'a> RawImage<'a> {
             let view =
                 ArrayView3::from_shape(shape, self.data).map_err(|e| FrameError::Decode {
                     format: "rgb8",
-                    reason: e.to_string(),
+                    source: Cause::new(e),
                 })?;
             return Ok(CowArray::from(view));
         }

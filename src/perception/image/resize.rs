@@ -6,6 +6,7 @@ use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer
 use ndarray::ArrayView3;
 
 use super::FrameError;
+use crate::Cause;
 
 /// A source region in pixels: left, top, width, height (sub-pixel allowed).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,9 +43,9 @@ impl RgbResizer {
                 height: h as u32,
             });
         }
-        let err = |reason: String| FrameError::Decode {
+        let err = |source| FrameError::Decode {
             format: "resize",
-            reason,
+            source,
         };
         // fast_image_resize needs packed rows: padded or strided views are packed into a buffer.
         let pixels: &[u8] = match src.as_slice() {
@@ -69,16 +70,16 @@ impl RgbResizer {
             return Ok(&self.out);
         }
         let src_img = ImageRef::new(w as u32, h as u32, pixels, PixelType::U8x3)
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(|e| err(Cause::new(e)))?;
         self.out.resize(n, 0);
         let mut dst = Image::from_slice_u8(dst_w, dst_h, &mut self.out, PixelType::U8x3)
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(|e| err(Cause::new(e)))?;
         let opts = ResizeOptions::new()
             .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
             .crop(region.left, region.top, region.width, region.height);
         self.resizer
             .resize(&src_img, &mut dst, &opts)
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(|e| err(Cause::new(e)))?;
         Ok(&self.out)
     }
 }
