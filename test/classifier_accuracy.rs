@@ -9,7 +9,7 @@ mod common;
 use masked_fer::perception::models::DEFAULT_CLASSIFIER;
 
 /// The training report of the shipped default model (`report --onnx ...`); replaced with it.
-const PYTHON_REPORT: &str = "training/results/ft_families_int8/metrics.json";
+const PYTHON_REPORT: &str = "training/results/ft_families_bal_int8/metrics.json";
 
 #[test]
 fn default_classifier_scores_what_training_measured() {

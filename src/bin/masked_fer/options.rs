@@ -74,8 +74,8 @@ pub struct ModelArgs {
     /// original it was quantised from: models/slim_rgc_masked_fer.onnx].
     #[arg(long, value_name = "FILE")]
     pub classifier: Option<PathBuf>,
-    /// Also classify each face mirrored left-right and average the two: +1.2 points clean and
-    /// +0.5 masked validation accuracy for one more classification per face (~0.4 ms).
+    /// Also classify each face mirrored left-right and average the two: +1.3 points clean and
+    /// +0.4 on mask families in validation accuracy for one more classification per face (~0.4 ms).
     #[arg(long)]
     pub flip_average: bool,
     /// Detect faces only; skip expression classification.
