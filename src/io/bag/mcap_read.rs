@@ -24,7 +24,7 @@ impl McapFile {
         // it is outside what any bag reader can handle.
         let map = unsafe { Mmap::map(&file) }.map_err(io)?;
         if !map.starts_with(mcap::MAGIC) {
-            return Err(BagError::Corrupt {
+            return Err(BagError::NotABag {
                 path: path.to_path_buf(),
                 reason: "not an MCAP file (bad magic)".into(),
             });
@@ -73,7 +73,7 @@ impl McapFile {
         &self,
         mut f: impl FnMut(BagMessage) -> Result<(), BagError>,
     ) -> Result<(), BagError> {
-        let corrupt = |e: mcap::McapError| BagError::Unreadable {
+        let corrupt = |e: mcap::McapError| BagError::Corrupt {
             path: self.path.clone(),
             source: Cause::new(e),
         };

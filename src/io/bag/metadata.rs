@@ -25,7 +25,7 @@ pub fn read(path: &Path) -> Result<BagInfo, BagError> {
         path: path.to_path_buf(),
         source: Cause::new(e),
     })?;
-    let m: MetadataFile = serde_yaml_ng::from_str(&text).map_err(|e| BagError::Unreadable {
+    let m: MetadataFile = serde_yaml_ng::from_str(&text).map_err(|e| BagError::Corrupt {
         path: path.to_path_buf(),
         source: Cause::new(e),
     })?;

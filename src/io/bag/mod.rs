@@ -25,9 +25,9 @@ pub enum BagError {
         source: Cause,
     },
     #[error("{path}: not a bag: {reason}")]
-    Corrupt { path: PathBuf, reason: String },
+    NotABag { path: PathBuf, reason: String },
     #[error("{path}: corrupt or truncated bag")]
-    Unreadable {
+    Corrupt {
         path: PathBuf,
         #[source]
         source: Cause,
@@ -103,7 +103,7 @@ impl Bag {
                 (storage.to_string(), files)
             };
             if files.is_empty() {
-                return Err(BagError::Corrupt {
+                return Err(BagError::NotABag {
                     path: path.to_path_buf(),
                     reason: "no storage files (.mcap or .db3) in the bag".into(),
                 });

@@ -34,7 +34,7 @@ impl Db3File {
     }
 
     fn corrupt(&self, e: rusqlite::Error) -> BagError {
-        BagError::Unreadable {
+        BagError::Corrupt {
             path: self.path.clone(),
             source: Cause::new(e),
         }
