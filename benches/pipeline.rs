@@ -4,7 +4,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use masked_fer::perception::classify::Classifier;
-use masked_fer::perception::detect::{open_detector, BBox, DetectorConfig, DetectorKind};
+use masked_fer::perception::detect::{BBox, Detector, DetectorConfig, DetectorKind};
 use masked_fer::perception::image::{decode_compressed, RawImage};
 use masked_fer::perception::models;
 use masked_fer::perception::runtime::init_runtime;
@@ -77,7 +77,7 @@ fn detectors(c: &mut Criterion) {
         let mut cfg = DetectorConfig::for_kind(kind);
         (cfg.input_width, cfg.input_height) = input;
         let model = models::resolve(&cfg.model, kind.model_file(), std::path::Path::new(""));
-        let mut det = open_detector(&cfg, model, 1).expect("detector");
+        let mut det = Detector::open(&cfg, model, 1).expect("detector");
         for (w, h) in [(320, 240), (640, 480)] {
             let img = frame(w, h);
             let id = BenchmarkId::new(

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::config::PipelineConfig;
 use crate::perception::classify::Classifier;
-use crate::perception::detect::{open_detector, BBox, FaceDetector};
+use crate::perception::detect::{BBox, Detector};
 use crate::perception::image::{decode_compressed, RawImage};
 use crate::perception::models;
 use crate::Error;
@@ -46,7 +46,7 @@ pub struct FrameResult {
 }
 
 pub struct Pipeline {
-    detector: Box<dyn FaceDetector>,
+    detector: Detector,
     classifier: Option<Classifier>,
     detector_model: PathBuf,
     config: PipelineConfig,
@@ -73,7 +73,7 @@ impl Pipeline {
             config.detector.kind.model_file(),
             &config.models_dir,
         );
-        let detector = open_detector(&config.detector, detector_model.clone(), config.threads)?;
+        let detector = Detector::open(&config.detector, detector_model.clone(), config.threads)?;
         let classifier = if config.classifier.enabled {
             Some(open_classifier(&config)?)
         } else {

@@ -7,27 +7,19 @@
 
 use std::path::PathBuf;
 
-use ndarray::ArrayView3;
-
 use super::letterbox::Normalise;
-use super::onnx::LetterboxedModel;
-use super::{finish, nms, BBox, Detection, DetectorConfig, FaceDetector};
+use super::onnx::{LetterboxedModel, NetOutput};
+use super::{BBox, Detection};
 use crate::perception::runtime::ModelError;
 use crate::Error;
 
-const SIZE: usize = 128;
+pub(super) const SIZE: u32 = 128;
 const NORM: Normalise = Normalise {
     source: [0, 1, 2],
     mean: [127.5; 3],
     scale: [1.0 / 127.5; 3],
     pad: -1.0,
 };
-
-pub struct BlazeFace {
-    config: DetectorConfig,
-    net: LetterboxedModel,
-    anchors: Vec<[f32; 2]>,
-}
 
 /// Anchor centres normalised to [0,1], in output order.
 pub fn anchors() -> Vec<[f32; 2]> {
@@ -47,79 +39,50 @@ pub fn anchors() -> Vec<[f32; 2]> {
     out
 }
 
-impl BlazeFace {
-    pub fn open(
-        config: DetectorConfig,
-        model: PathBuf,
-        threads: usize,
-    ) -> Result<Self, ModelError> {
-        let net = LetterboxedModel::open(
-            model,
-            threads,
-            "BlazeFace",
-            &["regressors", "classificators"],
-            SIZE as u32,
-            SIZE as u32,
-            true,
-            NORM,
-        )?;
-        Ok(Self {
-            anchors: anchors(),
-            config,
-            net,
-        })
-    }
+/// The BlazeFace network (fixed 128x128 input).
+pub(super) fn open(model: PathBuf, threads: usize) -> Result<LetterboxedModel, ModelError> {
+    let outputs = &["regressors", "classificators"];
+    LetterboxedModel::open(model, threads, "BlazeFace", outputs, SIZE, SIZE, true, NORM)
 }
 
-impl FaceDetector for BlazeFace {
-    fn detect(&mut self, image: ArrayView3<'_, u8>) -> Result<Vec<Detection>, Error> {
-        let (h, w, _) = image.dim();
-        let n = self.anchors.len();
-        let out = self.net.run(image)?;
-        let reg = out.array("regressors", &[1, n, 16])?;
-        let cls = out.array("classificators", &[1, n, 1])?;
-        let place = out.place;
-        let s = SIZE as f32;
-        let mut faces = Vec::new();
-        for (k, a) in self.anchors.iter().enumerate() {
-            let score = 1.0 / (1.0 + (-cls[[0, k, 0]].clamp(-100.0, 100.0)).exp());
-            if !score.is_finite() || score < self.config.score_threshold {
-                continue;
-            }
-            let cx = reg[[0, k, 0]] + a[0] * s;
-            let cy = reg[[0, k, 1]] + a[1] * s;
-            let (bw, bh) = (reg[[0, k, 2]], reg[[0, k, 3]]);
-            let [x0, y0] = place.to_source(cx - bw / 2.0, cy - bh / 2.0);
-            let [x1, y1] = place.to_source(cx + bw / 2.0, cy + bh / 2.0);
-            let kp = |i: usize| {
-                place.to_source(
-                    reg[[0, k, 4 + 2 * i]] + a[0] * s,
-                    reg[[0, k, 5 + 2 * i]] + a[1] * s,
-                )
-            };
-            // Keypoints: right eye, left eye (the subject's), nose, mouth centre; ears unused.
-            let landmarks = [kp(0), kp(1), kp(2), kp(3), kp(3)];
-            faces.push(Detection {
-                bbox: BBox { x0, y0, x1, y1 },
-                score,
-                landmarks,
-            });
+/// Faces scoring at least `threshold`, in input pixels, before overlap suppression.
+pub(super) fn decode(
+    out: &NetOutput,
+    anchors: &[[f32; 2]],
+    threshold: f32,
+) -> Result<Vec<Detection>, Error> {
+    let n = anchors.len();
+    let reg = out.array("regressors", &[1, n, 16])?;
+    let cls = out.array("classificators", &[1, n, 1])?;
+    let s = SIZE as f32;
+    let mut faces = Vec::new();
+    for (k, a) in anchors.iter().enumerate() {
+        let score = 1.0 / (1.0 + (-cls[[0, k, 0]].clamp(-100.0, 100.0)).exp());
+        if !score.is_finite() || score < threshold {
+            continue;
         }
-        Ok(finish(
-            nms::weighted(faces, self.config.nms_iou),
-            &self.config,
-            w,
-            h,
-        ))
+        let cx = reg[[0, k, 0]] + a[0] * s;
+        let cy = reg[[0, k, 1]] + a[1] * s;
+        let (bw, bh) = (reg[[0, k, 2]], reg[[0, k, 3]]);
+        let kp = |i: usize| {
+            [
+                reg[[0, k, 4 + 2 * i]] + a[0] * s,
+                reg[[0, k, 5 + 2 * i]] + a[1] * s,
+            ]
+        };
+        faces.push(Detection {
+            bbox: BBox {
+                x0: cx - bw / 2.0,
+                y0: cy - bh / 2.0,
+                x1: cx + bw / 2.0,
+                y1: cy + bh / 2.0,
+            },
+            score,
+            // Keypoints: right eye, left eye (the subject's), nose, mouth centre; ears unused.
+            landmarks: [kp(0), kp(1), kp(2), kp(3), kp(3)],
+        });
     }
-
-    fn config(&self) -> &DetectorConfig {
-        &self.config
-    }
-
-    fn config_mut(&mut self) -> &mut DetectorConfig {
-        &mut self.config
-    }
+    Ok(faces)
 }
 
 #[cfg(test)]

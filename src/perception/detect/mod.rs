@@ -9,13 +9,13 @@ mod nms;
 mod onnx;
 mod retinaface;
 
-pub use blazeface::BlazeFace;
 pub use nms::iou;
-pub use retinaface::RetinaFace;
 
 use std::path::PathBuf;
 
 use ndarray::ArrayView3;
+
+use onnx::LetterboxedModel;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfigError, Range};
@@ -173,42 +173,84 @@ impl DetectorConfig {
     }
 }
 
-/// A face detector that owns its ONNX session and scratch buffers.
-pub trait FaceDetector: Send {
-    /// Faces in an RGB8 `[height, width, 3]` image, best first.
-    fn detect(&mut self, image: ArrayView3<'_, u8>) -> Result<Vec<Detection>, crate::Error>;
-    fn config(&self) -> &DetectorConfig;
-    fn config_mut(&mut self) -> &mut DetectorConfig;
+/// The networks' own parts: anchor layout, output decoding and overlap suppression.
+enum Head {
+    /// Prior boxes (cx, cy, w, h) normalised to the input; greedy NMS.
+    RetinaFace(Vec<[f32; 4]>),
+    /// Anchor centres normalised to the input; MediaPipe's weighted NMS.
+    BlazeFace(Vec<[f32; 2]>),
+}
+
+/// A face detector: the frame letterboxed into the network, its output decoded, overlaps
+/// suppressed, boxes mapped back to the frame, then clamped, small faces dropped and the best
+/// `max_faces` kept. Owns its ONNX session and scratch buffers.
+pub struct Detector {
+    config: DetectorConfig,
+    net: LetterboxedModel,
+    head: Head,
+}
+
+impl Detector {
+    /// Open the detector named by `config.kind` with the model at `model` (already resolved).
+    pub fn open(
+        config: &DetectorConfig,
+        model: PathBuf,
+        threads: usize,
+    ) -> Result<Self, crate::Error> {
+        config.validate()?;
+        let (w, h) = (config.input_width, config.input_height);
+        let (net, head) = match config.kind {
+            DetectorKind::Retinaface => (
+                retinaface::open(model, threads, w, h)?,
+                Head::RetinaFace(retinaface::priors(w, h)),
+            ),
+            DetectorKind::Blazeface => (
+                blazeface::open(model, threads)?,
+                Head::BlazeFace(blazeface::anchors()),
+            ),
+        };
+        Ok(Self {
+            config: config.clone(),
+            net,
+            head,
+        })
+    }
+
+    pub fn config(&self) -> &DetectorConfig {
+        &self.config
+    }
+
     /// Change thresholds and limits without reloading the model (input size and kind excluded).
-    fn set_limits(&mut self, config: &DetectorConfig) {
-        self.config_mut().copy_limits(config);
+    pub fn set_limits(&mut self, config: &DetectorConfig) {
+        self.config.copy_limits(config);
     }
-}
 
-/// Open the detector named by `config.kind` with the model at `model` (already resolved).
-pub fn open_detector(
-    config: &DetectorConfig,
-    model: PathBuf,
-    threads: usize,
-) -> Result<Box<dyn FaceDetector>, crate::Error> {
-    config.validate()?;
-    Ok(match config.kind {
-        DetectorKind::Retinaface => Box::new(RetinaFace::open(config.clone(), model, threads)?),
-        DetectorKind::Blazeface => Box::new(BlazeFace::open(config.clone(), model, threads)?),
-    })
-}
-
-/// Shared tail of both detectors: clamp to the image, drop small faces, keep the best `max_faces`.
-fn finish(
-    mut faces: Vec<Detection>,
-    config: &DetectorConfig,
-    width: usize,
-    height: usize,
-) -> Vec<Detection> {
-    for f in &mut faces {
-        f.bbox = f.bbox.clamp_to(width as f32, height as f32);
+    /// Faces in an RGB8 `[height, width, 3]` image, best first.
+    pub fn detect(&mut self, image: ArrayView3<'_, u8>) -> Result<Vec<Detection>, crate::Error> {
+        let (h, w, _) = image.dim();
+        let c = &self.config;
+        let out = self.net.run(image)?;
+        let mut faces = match &self.head {
+            Head::RetinaFace(priors) => retinaface::decode(&out, priors, c.score_threshold)?,
+            Head::BlazeFace(anchors) => blazeface::decode(&out, anchors, c.score_threshold)?,
+        };
+        for f in &mut faces {
+            let [x0, y0] = out.place.to_source(f.bbox.x0, f.bbox.y0);
+            let [x1, y1] = out.place.to_source(f.bbox.x1, f.bbox.y1);
+            f.bbox = BBox { x0, y0, x1, y1 };
+            for p in &mut f.landmarks {
+                *p = out.place.to_source(p[0], p[1]);
+            }
+        }
+        let mut faces = match self.head {
+            Head::RetinaFace(_) => nms::greedy(faces, c.nms_iou),
+            Head::BlazeFace(_) => nms::weighted(faces, c.nms_iou),
+        };
+        for f in &mut faces {
+            f.bbox = f.bbox.clamp_to(w as f32, h as f32);
+        }
+        faces.retain(|f| f.bbox.width() >= c.min_face_size.max(1.0) && f.bbox.height() >= 1.0);
+        faces.truncate(c.max_faces);
+        Ok(faces)
     }
-    faces.retain(|f| f.bbox.width() >= config.min_face_size.max(1.0) && f.bbox.height() >= 1.0);
-    faces.truncate(config.max_faces);
-    faces
 }

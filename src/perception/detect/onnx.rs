@@ -72,8 +72,10 @@ impl LetterboxedModel {
             .session
             .run(ort::inputs![self.input_name.as_str() => tensor])
             .map_err(inference_error(&self.model))?;
+        let (_, _, h, w) = self.input.dim();
         Ok(NetOutput {
             place,
+            input_size: (w as f32, h as f32),
             outputs,
             model: &self.model,
         })
@@ -83,11 +85,17 @@ impl LetterboxedModel {
 /// One run's outputs and where the frame sat in the input.
 pub(super) struct NetOutput<'a> {
     pub place: Placement,
+    input_size: (f32, f32),
     outputs: SessionOutputs<'a>,
     model: &'a Path,
 }
 
 impl NetOutput<'_> {
+    /// The network input's (width, height) in pixels.
+    pub fn input_size(&self) -> (f32, f32) {
+        self.input_size
+    }
+
     /// The named f32 output with the expected shape.
     pub fn array(&self, name: &str, shape: &[usize]) -> Result<ArrayViewD<'_, f32>, Error> {
         let value = self

@@ -5,11 +5,9 @@
 
 use std::path::PathBuf;
 
-use ndarray::ArrayView3;
-
 use super::letterbox::Normalise;
-use super::onnx::LetterboxedModel;
-use super::{finish, nms, BBox, Detection, DetectorConfig, FaceDetector};
+use super::onnx::{LetterboxedModel, NetOutput};
+use super::{BBox, Detection};
 use crate::perception::runtime::ModelError;
 use crate::Error;
 
@@ -20,12 +18,6 @@ const NORM: Normalise = Normalise {
     scale: [1.0; 3],
     pad: 0.0,
 };
-
-pub struct RetinaFace {
-    config: DetectorConfig,
-    net: LetterboxedModel,
-    priors: Vec<[f32; 4]>,
-}
 
 /// Priors (cx, cy, w, h) normalised to the input size, in the network's output order.
 pub fn priors(width: u32, height: u32) -> Vec<[f32; 4]> {
@@ -53,83 +45,65 @@ pub fn priors(width: u32, height: u32) -> Vec<[f32; 4]> {
     out
 }
 
-impl RetinaFace {
-    pub fn open(
-        config: DetectorConfig,
-        model: PathBuf,
-        threads: usize,
-    ) -> Result<Self, ModelError> {
-        let (w, h) = (config.input_width, config.input_height);
-        let net = LetterboxedModel::open(
-            model,
-            threads,
-            "RetinaFace",
-            &["loc", "conf", "landmarks"],
-            w,
-            h,
-            false,
-            NORM,
-        )?;
-        Ok(Self {
-            priors: priors(w, h),
-            config,
-            net,
-        })
-    }
+/// The RetinaFace network at `width` x `height`.
+pub(super) fn open(
+    model: PathBuf,
+    threads: usize,
+    width: u32,
+    height: u32,
+) -> Result<LetterboxedModel, ModelError> {
+    let outputs = &["loc", "conf", "landmarks"];
+    LetterboxedModel::open(
+        model,
+        threads,
+        "RetinaFace",
+        outputs,
+        width,
+        height,
+        false,
+        NORM,
+    )
 }
 
-impl FaceDetector for RetinaFace {
-    fn detect(&mut self, image: ArrayView3<'_, u8>) -> Result<Vec<Detection>, Error> {
-        let (h, w, _) = image.dim();
-        let n = self.priors.len();
-        let out = self.net.run(image)?;
-        let loc = out.array("loc", &[1, n, 4])?;
-        let conf = out.array("conf", &[1, n, 2])?;
-        let lms = out.array("landmarks", &[1, n, 10])?;
-        let place = out.place;
-        let (iw, ih) = (
-            self.config.input_width as f32,
-            self.config.input_height as f32,
-        );
-        let mut faces = Vec::new();
-        for (k, p) in self.priors.iter().enumerate() {
-            let score = conf[[0, k, 1]];
-            if !score.is_finite() || score < self.config.score_threshold {
-                continue;
-            }
-            let cx = p[0] + loc[[0, k, 0]] * VARIANCE[0] * p[2];
-            let cy = p[1] + loc[[0, k, 1]] * VARIANCE[0] * p[3];
-            let bw = p[2] * (loc[[0, k, 2]] * VARIANCE[1]).exp();
-            let bh = p[3] * (loc[[0, k, 3]] * VARIANCE[1]).exp();
-            let [x0, y0] = place.to_source((cx - bw / 2.0) * iw, (cy - bh / 2.0) * ih);
-            let [x1, y1] = place.to_source((cx + bw / 2.0) * iw, (cy + bh / 2.0) * ih);
-            let mut landmarks = [[0.0; 2]; 5];
-            for (m, lm) in landmarks.iter_mut().enumerate() {
-                let lx = (p[0] + lms[[0, k, 2 * m]] * VARIANCE[0] * p[2]) * iw;
-                let ly = (p[1] + lms[[0, k, 2 * m + 1]] * VARIANCE[0] * p[3]) * ih;
-                *lm = place.to_source(lx, ly);
-            }
-            faces.push(Detection {
-                bbox: BBox { x0, y0, x1, y1 },
-                score,
-                landmarks,
-            });
+/// Faces scoring at least `threshold`, in input pixels, before overlap suppression.
+pub(super) fn decode(
+    out: &NetOutput,
+    priors: &[[f32; 4]],
+    threshold: f32,
+) -> Result<Vec<Detection>, Error> {
+    let n = priors.len();
+    let loc = out.array("loc", &[1, n, 4])?;
+    let conf = out.array("conf", &[1, n, 2])?;
+    let lms = out.array("landmarks", &[1, n, 10])?;
+    let (iw, ih) = out.input_size();
+    let mut faces = Vec::new();
+    for (k, p) in priors.iter().enumerate() {
+        let score = conf[[0, k, 1]];
+        if !score.is_finite() || score < threshold {
+            continue;
         }
-        Ok(finish(
-            nms::greedy(faces, self.config.nms_iou),
-            &self.config,
-            w,
-            h,
-        ))
+        let cx = p[0] + loc[[0, k, 0]] * VARIANCE[0] * p[2];
+        let cy = p[1] + loc[[0, k, 1]] * VARIANCE[0] * p[3];
+        let bw = p[2] * (loc[[0, k, 2]] * VARIANCE[1]).exp();
+        let bh = p[3] * (loc[[0, k, 3]] * VARIANCE[1]).exp();
+        let mut landmarks = [[0.0; 2]; 5];
+        for (m, lm) in landmarks.iter_mut().enumerate() {
+            let lx = (p[0] + lms[[0, k, 2 * m]] * VARIANCE[0] * p[2]) * iw;
+            let ly = (p[1] + lms[[0, k, 2 * m + 1]] * VARIANCE[0] * p[3]) * ih;
+            *lm = [lx, ly];
+        }
+        faces.push(Detection {
+            bbox: BBox {
+                x0: (cx - bw / 2.0) * iw,
+                y0: (cy - bh / 2.0) * ih,
+                x1: (cx + bw / 2.0) * iw,
+                y1: (cy + bh / 2.0) * ih,
+            },
+            score,
+            landmarks,
+        });
     }
-
-    fn config(&self) -> &DetectorConfig {
-        &self.config
-    }
-
-    fn config_mut(&mut self) -> &mut DetectorConfig {
-        &mut self.config
-    }
+    Ok(faces)
 }
 
 #[cfg(test)]
