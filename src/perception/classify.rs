@@ -11,7 +11,7 @@ use ort::value::TensorRef;
 use crate::perception::detect::BBox;
 use crate::perception::image::resize::{Region, RgbResizer};
 use crate::perception::runtime::{
-    first_input_name, inference_error, load_error, open_session, ModelError,
+    contract_error, first_input_name, inference_error, load_error, open_session, ModelError,
 };
 use crate::Error;
 
@@ -41,10 +41,7 @@ pub struct ModelContract {
 impl ModelContract {
     /// Parse the contract from `key -> value` metadata; `path` names the model in errors.
     pub fn parse(get: impl Fn(&str) -> Option<String>, path: &Path) -> Result<Self, ModelError> {
-        let bad = |reason: String| ModelError::Contract {
-            path: path.to_path_buf(),
-            reason,
-        };
+        let bad = |reason: String| contract_error(path, reason);
         let need = |key: &str| {
             get(key).ok_or_else(|| {
                 bad(format!(
@@ -216,13 +213,8 @@ impl Classifier {
         let c = &self.contract;
         let (ch, h, w) = (c.channels(), c.height, c.width);
         self.batch.resize(n * ch * h * w, 0.0);
-        let mut batch =
-            ArrayViewMut4::from_shape((n, ch, h, w), &mut self.batch[..]).map_err(|e| {
-                ModelError::Contract {
-                    path: self.model.clone(),
-                    reason: e.to_string(),
-                }
-            })?;
+        let mut batch = ArrayViewMut4::from_shape((n, ch, h, w), &mut self.batch[..])
+            .map_err(|e| contract_error(&self.model, e.to_string()))?;
         for ((image, region), mut slot) in crops.zip(batch.axis_iter_mut(Axis(0))) {
             crop_into(&mut self.resizer, image, c, &region, &mut slot)?;
         }
@@ -238,17 +230,12 @@ impl Classifier {
         let c = &self.contract;
         let want = [c.channels(), c.height, c.width];
         if batch.shape()[1..] != want {
-            return Err(ModelError::Contract {
-                path: self.model.clone(),
-                reason: format!(
-                    "input shape {:?}, expected [N, {}, {}, {}]",
-                    batch.shape(),
-                    want[0],
-                    want[1],
-                    want[2]
-                ),
-            }
-            .into());
+            let [c, h, w] = want;
+            let reason = format!(
+                "input shape {:?}, expected [N, {c}, {h}, {w}]",
+                batch.shape()
+            );
+            return Err(contract_error(&self.model, reason).into());
         }
         self.batch.clear();
         self.batch.extend(batch.iter().copied());
@@ -259,10 +246,7 @@ impl Classifier {
     fn infer(&mut self, n: usize) -> Result<Vec<Vec<f32>>, Error> {
         let c = &self.contract;
         let face = (c.channels(), c.height, c.width);
-        let shape_error = |e: ndarray::ShapeError| ModelError::Contract {
-            path: self.model.clone(),
-            reason: e.to_string(),
-        };
+        let shape_error = |e: ndarray::ShapeError| contract_error(&self.model, e.to_string());
         let batch = ArrayView4::from_shape((n, face.0, face.1, face.2), &self.batch[..])
             .map_err(shape_error)?;
         if !self.flip_average {
@@ -291,14 +275,11 @@ impl Classifier {
         let out = outputs[0].try_extract_array::<f32>().map_err(&fail)?;
         let k = c.labels.len();
         if out.shape() != [n, k] {
-            return Err(ModelError::Contract {
-                path: model.to_path_buf(),
-                reason: format!(
-                    "output shape {:?}, expected [{n}, {k}] for {k} labels",
-                    out.shape()
-                ),
-            }
-            .into());
+            let reason = format!(
+                "output shape {:?}, expected [{n}, {k}] for {k} labels",
+                out.shape()
+            );
+            return Err(contract_error(model, reason).into());
         }
         Ok(out
             .outer_iter()

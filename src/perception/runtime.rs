@@ -139,10 +139,15 @@ pub(crate) fn first_input_name(session: &Session, model: &Path) -> Result<String
         .inputs()
         .first()
         .map(|i| i.name().to_string())
-        .ok_or_else(|| ModelError::Contract {
-            path: model.to_path_buf(),
-            reason: "model has no input".into(),
-        })
+        .ok_or_else(|| contract_error(model, "model has no input".into()))
+}
+
+/// `model` does not fit what the code expects of it (inputs, outputs, metadata).
+pub(crate) fn contract_error(model: &Path, reason: String) -> ModelError {
+    ModelError::Contract {
+        path: model.to_path_buf(),
+        reason,
+    }
 }
 
 /// Turn any `ort` error raised while running `model` into a [`ModelError`].

@@ -9,7 +9,9 @@ use ort::value::TensorRef;
 
 use super::letterbox::{letterbox, Normalise, Placement};
 use crate::perception::image::resize::RgbResizer;
-use crate::perception::runtime::{first_input_name, inference_error, open_session, ModelError};
+use crate::perception::runtime::{
+    contract_error, first_input_name, inference_error, open_session, ModelError,
+};
 use crate::Error;
 
 pub(super) struct LetterboxedModel {
@@ -38,12 +40,9 @@ impl LetterboxedModel {
         let session = open_session(&model, threads)?;
         let names: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
         if let Some(missing) = outputs.iter().find(|w| !names.contains(w)) {
-            return Err(ModelError::Contract {
-                path: model,
-                reason: format!(
-                    "no output {missing:?} (outputs: {names:?}); not a {family} export"
-                ),
-            });
+            let reason =
+                format!("no output {missing:?} (outputs: {names:?}); not a {family} export");
+            return Err(contract_error(&model, reason));
         }
         let input_name = first_input_name(&session, &model)?;
         Ok(Self {
@@ -115,10 +114,6 @@ impl NetOutput<'_> {
     }
 
     fn contract_error(&self, reason: String) -> Error {
-        ModelError::Contract {
-            path: self.model.to_path_buf(),
-            reason,
-        }
-        .into()
+        contract_error(self.model, reason).into()
     }
 }

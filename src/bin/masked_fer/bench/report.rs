@@ -87,11 +87,12 @@ fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
     v.map_or_else(|| "?".into(), f)
 }
 
-/// A Markdown table: header cells, then one row of cells per item.
-fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
+/// A Markdown table: the header's cells separated by " | ", then one row of cells per item.
+fn table(header: &str, rows: impl IntoIterator<Item = Vec<String>>) -> String {
     let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
-    let mut s = line(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>());
-    s.push_str(&line(&vec!["---".to_string(); header.len()]));
+    let columns = header.split(" | ").count();
+    let mut s = format!("| {header} |\n");
+    s.push_str(&line(&vec!["---".to_string(); columns]));
     for r in rows {
         s.push_str(&line(&r));
     }
@@ -110,18 +111,7 @@ pub fn markdown(r: &Report) -> String {
     s.push_str("### Classification (a face crop from a 640x480 photo: crop, resize, normalise, infer, softmax)\n\n");
     s.push_str("MFLOPs = 2 x multiply-accumulates of Conv/Gemm/MatMul, counted on the ONNX graph at the model's input size.\n\n");
     s.push_str(&table(
-        &[
-            "model",
-            "weights",
-            "MFLOPs",
-            "input",
-            "threads",
-            "p50 ms",
-            "p99 ms",
-            "classifications/s",
-            "batch of 8: ms per face",
-            "batch of 8: faces/s",
-        ],
+        "model | weights | MFLOPs | input | threads | p50 ms | p99 ms | classifications/s | batch of 8: ms per face | batch of 8: faces/s",
         r.classification.iter().map(|c| {
             vec![
                 c.model.clone(),
@@ -139,19 +129,7 @@ pub fn markdown(r: &Report) -> String {
     ));
     s.push_str("\n### Integrated (640x480 JPEG frame: decode + detect + classify every face)\n\n");
     s.push_str(&table(
-        &[
-            "detector",
-            "model",
-            "threads",
-            "photo",
-            "faces",
-            "frames/s",
-            "p50 ms",
-            "p99 ms",
-            "decode ms",
-            "detect ms",
-            "classify ms",
-        ],
+        "detector | model | threads | photo | faces | frames/s | p50 ms | p99 ms | decode ms | detect ms | classify ms",
         r.integrated.iter().map(|i| {
             vec![
                 i.detector.clone(),
@@ -171,14 +149,7 @@ pub fn markdown(r: &Report) -> String {
     if !r.parallel.is_empty() {
         s.push_str("\n### Integrated on every core (shipped default model; one pipeline with one thread per core, frames in parallel)\n\n");
         s.push_str(&table(
-            &[
-                "detector",
-                "photo",
-                "faces",
-                "workers",
-                "frames/s",
-                "speed-up over one worker",
-            ],
+            "detector | photo | faces | workers | frames/s | speed-up over one worker",
             r.parallel.iter().map(|p| {
                 vec![
                     p.detector.clone(),
@@ -197,16 +168,7 @@ pub fn markdown(r: &Report) -> String {
         );
         s.push_str("Rust allocations are counted by the binary's allocator; ONNX Runtime's own C++ allocations only show in the resident set size.\n\n");
         s.push_str(&table(
-            &[
-                "detector",
-                "photo",
-                "faces",
-                "frames",
-                "allocations/frame",
-                "KiB allocated/frame",
-                "live Rust heap growth, bytes",
-                "RSS growth, KiB",
-            ],
+        "detector | photo | faces | frames | allocations/frame | KiB allocated/frame | live Rust heap growth, bytes | RSS growth, KiB",
             r.heap.iter().map(|h| {
                 vec![
                     h.detector.clone(),
