@@ -250,13 +250,49 @@ fn two_raw_cameras_hri_debug_image_diagnostics_and_parameters() {
     for s in SPECS {
         assert!(listed.contains(s.name), "{} not listed", s.name);
     }
-    assert!(r["describe"][0].as_str().unwrap().contains("0..1"));
+    let described = arr(&r["describe"]);
+    assert!(described[0]["description"]
+        .as_str()
+        .unwrap()
+        .contains("0..1"));
     assert_eq!(
-        r["describe"][0],
+        described[0]["description"],
         masked_fer::params::spec("detector.score_threshold")
             .unwrap()
             .description(),
         "ros2 param describe shows the table's description"
+    );
+    // Ranges and read-only as rclcpp describes them (rcl_interfaces/ParameterType: 2 integer,
+    // 3 double, 9 string array).
+    assert_eq!(described[0]["type"], 3);
+    assert_eq!(described[0]["read_only"], false, "a live parameter");
+    assert_eq!(
+        described[0]["floating_point_range"],
+        serde_json::json!([[0.0, 1.0, 0.0]])
+    );
+    assert_eq!(described[1]["name"], "threads");
+    assert_eq!(
+        (
+            described[1]["type"].as_u64(),
+            described[1]["read_only"].as_bool()
+        ),
+        (Some(2), Some(true))
+    );
+    assert_eq!(
+        described[1]["integer_range"],
+        serde_json::json!([[1, 64, 0]])
+    );
+    assert_eq!(described[2]["type"], 9);
+    assert_eq!(described[2]["floating_point_range"], serde_json::json!([]));
+    let detector: Vec<&str> = SPECS
+        .iter()
+        .map(|s| s.name)
+        .filter(|n| n.starts_with("detector."))
+        .collect();
+    assert_eq!(
+        r["parameters_listed_detector"],
+        serde_json::json!({"names": detector, "prefixes": ["detector"]}),
+        "list with a prefix and depth"
     );
     let sets = arr(&r["sets"]);
     assert_eq!(sets[0]["successful"], true);
@@ -275,6 +311,38 @@ fn two_raw_cameras_hri_debug_image_diagnostics_and_parameters() {
     assert_eq!(r["got"]["detector.score_threshold"], 1.0);
     assert!((f(&r["got"]["detector.nms_iou"]) - 0.4).abs() < 1e-6);
     assert_eq!(r["got"]["detector.kind"], "retinaface");
+    // set_parameters_atomically: all or nothing.
+    let atomic = arr(&r["atomic"]);
+    assert_eq!(atomic[0]["successful"], false);
+    assert!(atomic[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("detector.nms_iou"));
+    assert_eq!(atomic[1]["successful"], true, "{}", atomic[1]);
+    assert!(
+        (f(&r["got"]["tracker.min_iou"]) - 0.3).abs() < 1e-6,
+        "unchanged"
+    );
+    assert_eq!(r["got"]["diagnostics.max_rate"], 500.0);
+    // Every accepted change, and only those, on /parameter_events from this node.
+    let events: Vec<&Value> = arr(&r["parameter_events"])
+        .iter()
+        .filter(|e| e["node"] == "/masked_fer" && !e["changed"].as_object().unwrap().is_empty())
+        .collect();
+    let changed: Vec<serde_json::Map<String, Value>> = events
+        .iter()
+        .map(|e| e["changed"].as_object().unwrap().clone())
+        .collect();
+    let expect = |pairs: Value| pairs.as_object().unwrap().clone();
+    assert_eq!(
+        changed,
+        [
+            expect(serde_json::json!({"detector.score_threshold": 1.0})),
+            expect(serde_json::json!({"tracker.retire_after": 1})),
+            expect(serde_json::json!({"diagnostics.min_rate": 1.0, "diagnostics.max_rate": 500.0})),
+        ],
+        "parameter events"
+    );
     assert_eq!(
         r["got"]["image_topics"],
         serde_json::json!(["/cam_a", "/cam_b"])

@@ -6,6 +6,7 @@ pub mod diagnostics;
 pub mod latest;
 pub mod logging;
 pub mod messages;
+pub mod param_services;
 pub mod params;
 pub mod shared_node;
 pub mod worker;

@@ -11,7 +11,8 @@ assertions.
 
 Scenarios:
   cameras      two raw cameras (rgb8, bgr8), debug image, ROS4HRI, diagnostics, parameter
-               list/describe/get/set (live change, refused values)
+               list/describe/get/set/set atomically (live change, refused values, ranges,
+               read-only, /parameter_events)
   compressed   JPEG on <topic>/compressed, node renamed and namespaced by remaps, settings from
                --params-file, detections remapped
   bad_input    malformed frames between good ones, a resolution change, a 4x burst
@@ -40,8 +41,9 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy, HistoryPolicy, qos_profile_
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
 from hri_msgs.msg import Expression, IdsList, NormalizedRegionOfInterest2D
-from rcl_interfaces.msg import Parameter, ParameterValue, ParameterType
-from rcl_interfaces.srv import DescribeParameters, GetParameters, ListParameters, SetParameters
+from rcl_interfaces.msg import Parameter, ParameterEvent, ParameterValue, ParameterType
+from rcl_interfaces.srv import (DescribeParameters, GetParameters, ListParameters, SetParameters,
+                                SetParametersAtomically)
 from sensor_msgs.msg import CompressedImage, Image
 from vision_msgs.msg import Detection2DArray
 
@@ -194,14 +196,27 @@ def set_param(node, node_name, name, value):
     return {"name": name, "value": value, "successful": r.successful, "reason": r.reason}
 
 
+def set_atomically(node, node_name, pairs):
+    req = SetParametersAtomically.Request(parameters=[Parameter(name=n, value=pvalue(v)) for n, v in pairs])
+    r = call(node, SetParametersAtomically, f"{node_name}/set_parameters_atomically", req).result
+    return {"pairs": pairs, "successful": r.successful, "reason": r.reason}
+
+
+def descriptor(d):
+    return {"name": d.name, "type": d.type, "description": d.description, "read_only": d.read_only,
+            "floating_point_range": [[r.from_value, r.to_value, r.step] for r in d.floating_point_range],
+            "integer_range": [[r.from_value, r.to_value, r.step] for r in d.integer_range]}
+
+
+def get_value(v):
+    return {ParameterType.PARAMETER_BOOL: v.bool_value, ParameterType.PARAMETER_INTEGER: v.integer_value,
+            ParameterType.PARAMETER_DOUBLE: v.double_value, ParameterType.PARAMETER_STRING: v.string_value,
+            ParameterType.PARAMETER_STRING_ARRAY: list(v.string_array_value)}.get(v.type)
+
+
 def get_params(node, node_name, names):
     r = call(node, GetParameters, f"{node_name}/get_parameters", GetParameters.Request(names=names))
-    out = {}
-    for n, v in zip(names, r.values):
-        out[n] = {ParameterType.PARAMETER_BOOL: v.bool_value, ParameterType.PARAMETER_INTEGER: v.integer_value,
-                  ParameterType.PARAMETER_DOUBLE: v.double_value, ParameterType.PARAMETER_STRING: v.string_value,
-                  ParameterType.PARAMETER_STRING_ARRAY: list(v.string_array_value)}.get(v.type)
-    return out
+    return {n: get_value(v) for n, v in zip(names, r.values)}
 
 
 class Run:
@@ -273,9 +288,20 @@ def scenario_cameras(run, peer):
     last = [s["stamp_ns"] for s in sent[-2:]]  # the newest frame of each camera is always processed
     wait_for(lambda: all(answered(st) for st in last), 20, "the newest frame of each camera")
     # Parameters over the services rclpy's ros2 param uses.
+    events = []
+    event_sub = peer.create_subscription(ParameterEvent, "/parameter_events",
+                             lambda m: events.append({"node": m.node, "changed": {
+                                 p.name: get_value(p.value) for p in m.changed_parameters}}),
+                             QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE))
     listed = call(peer, ListParameters, "/masked_fer/list_parameters", ListParameters.Request()).result.names
+    listed_detector = call(peer, ListParameters, "/masked_fer/list_parameters",
+                           ListParameters.Request(prefixes=["detector"], depth=1)).result
     described = call(peer, DescribeParameters, "/masked_fer/describe_parameters",
-                     DescribeParameters.Request(names=["detector.score_threshold"])).descriptors
+                     DescribeParameters.Request(names=["detector.score_threshold", "threads", "image_topics"])
+                     ).descriptors
+    event_publishers = lambda: peer.get_publishers_info_by_topic("/parameter_events")
+    wait_for(lambda: any(i.node_name == "masked_fer" for i in event_publishers())
+             and event_sub.get_publisher_count() >= len(event_publishers()), 10, "the node's /parameter_events")
     sets = [
         set_param(peer, "/masked_fer", "detector.score_threshold", 1.0),
         set_param(peer, "/masked_fer", "detector.nms_iou", 3.0),
@@ -283,8 +309,12 @@ def scenario_cameras(run, peer):
         set_param(peer, "/masked_fer", "classifier.smoothing", "high"),
         set_param(peer, "/masked_fer", "tracker.retire_after", 1),  # cam_a's faces leave at once
     ]
+    atomic = [  # all or nothing: the bad nms_iou keeps min_iou as it was
+        set_atomically(peer, "/masked_fer", [("tracker.min_iou", 0.25), ("detector.nms_iou", 3.0)]),
+        set_atomically(peer, "/masked_fer", [("diagnostics.min_rate", 1.0), ("diagnostics.max_rate", 500.0)]),
+    ]
     got = get_params(peer, "/masked_fer", ["detector.score_threshold", "detector.nms_iou", "image_topics",
-                                            "detector.kind"])
+                                            "detector.kind", "tracker.min_iou", "diagnostics.max_rate"])
     before = rec.count()
     for i in range(5):  # with score_threshold 1.0 no face may survive
         cams["/cam_a"][0].publish(raw_msg(cams["/cam_a"][1], 100 + i, "rgb8", frame_id="cam_a_strict"))
@@ -299,8 +329,12 @@ def scenario_cameras(run, peer):
     while time.monotonic() < end and any(n and i.startswith("c0f") for i, n in roi_publishers().items()):
         time.sleep(0.05)
     run.result["roi_publishers_after_retirement"] = roi_publishers()
+    wait_for(lambda: any("diagnostics.max_rate" in e["changed"] for e in events), 5, "the atomic change's event")
     run.result.update(parameters_listed=list(listed),
-                      describe=[d.description for d in described], sets=sets, got=got)
+                      parameters_listed_detector={"names": list(listed_detector.names),
+                                                  "prefixes": list(listed_detector.prefixes)},
+                      describe=[descriptor(d) for d in described], sets=sets, atomic=atomic, got=got,
+                      parameter_events=events)
     return rec
 
 

@@ -23,7 +23,7 @@ use masked_fer::ros::messages::CdrPublisher;
 use masked_fer::ros::params::ParamStore;
 use masked_fer::ros::shared_node::SharedNode;
 use masked_fer::ros::worker::{self, Frame, Outputs, Worker};
-use masked_fer::ros::{logging, messages};
+use masked_fer::ros::{logging, messages, param_services};
 
 const NODE_NAME: &str = "masked_fer";
 
@@ -85,19 +85,13 @@ fn run() -> Result<()> {
     let node_name = node.name().unwrap_or_else(|_| NODE_NAME.into());
 
     // Parameters: start-up values from rcl are validated here; a bad one stops start-up.
-    let store = Arc::new(Mutex::new(ParamStore::default()));
-    let (param_service, mut param_events) = node
-        .make_derived_parameter_handler(store.clone())
-        .map_err(|e| match e {
-            r2r::Error::ParameterValueConv { msg, .. } => anyhow!("parameters: {msg}"),
-            other => anyhow!("parameters: {other}"),
-        })?;
-    lock(&store).mark_running();
-    for name in lock(&node.params).keys() {
-        if !SPECS.iter().any(|s| s.name == name) && name != "use_sim_time" {
-            log::warn!("ignoring unknown parameter {name:?} (see masked_fer_node --help)");
-        }
+    let store = ParamStore::from_rcl(&mut lock(&node.params)).context("parameters")?;
+    for name in lock(&node.params).keys().filter(|n| *n != "use_sim_time") {
+        log::warn!("ignoring unknown parameter {name:?} (see masked_fer_node --help)");
     }
+    let store = Arc::new(Mutex::new(store));
+    let param_services = param_services::serve(&mut node, store.clone())
+        .context("cannot create the parameter services")?;
     let params = lock(&store).params.clone();
 
     let ort = runtime::init_runtime(None).context("ONNX Runtime")?;
@@ -203,12 +197,7 @@ fn run() -> Result<()> {
                 }
             })
         };
-        tokio::spawn(param_service);
-        tokio::spawn(async move {
-            while let Some((name, value)) = param_events.next().await {
-                log::info!("parameter {name} set to {value:?}");
-            }
-        });
+        tokio::spawn(param_services);
         for f in forwards {
             tokio::spawn(f);
         }
