@@ -1,20 +1,22 @@
 """Launch masked_fer_node: face detection and masked-face expression recognition.
 
-  ros2 launch masked_fer masked_fer.launch.py image_topic:=/camera/color/image_raw
+  ros2 launch masked_fer masked_fer.launch.py image_topics:=/camera/color/image_raw
+  ros2 launch masked_fer masked_fer.launch.py image_topics:="[/cam_left/image_raw, /cam_right/image_raw]"
   ros2 launch masked_fer masked_fer.launch.py input_transport:=compressed publish_debug_image:=true
 
 Every setting not exposed here lives in the params file (default: the package's
 share/masked_fer/params/default.yaml; pass your own with params_file:=...). Arguments given here
 win over the file.
 """
+import yaml
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
 
 ARGUMENTS = [
-    ("image_topic", "/camera/image_raw", "camera topic (sensor_msgs/Image; <topic>/compressed with input_transport:=compressed)"),
+    ("image_topics", "/camera/image_raw", "camera topic, or a list of them \"[/a, /b]\" (sensor_msgs/Image; <topic>/compressed with input_transport:=compressed)"),
     ("input_transport", "raw", "raw | compressed"),
     ("namespace", "", "namespace of the node (and of its ~/ topics)"),
     ("node_name", "masked_fer", "name of the node"),
@@ -29,9 +31,19 @@ ARGUMENTS = [
 ]
 
 
-def generate_launch_description():
+def topic_list(text):
+    """A launch argument as the string array the node's image_topics takes: "/a" or "[/a, /b]".
+    (launch_ros joins substitutions inside a list into one string, so the list is built here.)"""
+    topics = yaml.safe_load(text)
+    topics = [topics] if isinstance(topics, str) else topics
+    if not isinstance(topics, list) or not topics or not all(isinstance(t, str) for t in topics):
+        raise ValueError(f"image_topics: {text!r} is neither a topic nor a list of topics")
+    return topics
+
+
+def node(context):
     arg = LaunchConfiguration
-    node = Node(
+    return [Node(
         package="masked_fer",
         executable="masked_fer_node",
         name=arg("node_name"),
@@ -41,7 +53,7 @@ def generate_launch_description():
         parameters=[
             arg("params_file"),
             {
-                "image_topics": [arg("image_topic")],
+                "image_topics": topic_list(arg("image_topics").perform(context)),
                 "input_transport": arg("input_transport"),
                 "publish_debug_image": arg("publish_debug_image"),
                 "qos.reliability": arg("qos_reliability"),
@@ -53,8 +65,11 @@ def generate_launch_description():
             ("/diagnostics", arg("diagnostics_topic")),
         ],
         arguments=["--ros-args", "--log-level", arg("log_level")],
-    )
+    )]
+
+
+def generate_launch_description():
     return LaunchDescription(
         [DeclareLaunchArgument(name, default_value=default, description=doc) for name, default, doc in ARGUMENTS]
-        + [node]
+        + [OpaqueFunction(function=node)]
     )

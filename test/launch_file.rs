@@ -1,6 +1,7 @@
 //! No ROS 2 launch runtime exists on our machines (launch_ros is not on PyPI), so the launch file
 //! is checked statically: it is valid Python, declares exactly the launch arguments the README
-//! documents, and its defaults agree with params/default.yaml.
+//! documents, its defaults agree with params/default.yaml, and it turns the image_topics argument
+//! into a real list (launch_ros would join substitutions inside a list into one string).
 #![allow(clippy::unwrap_used)] // a panic is a test's (or bench's) failure report
 
 mod common;
@@ -58,7 +59,7 @@ fn launch_arguments_match_the_readme_and_the_default_parameters() {
     )
     .unwrap();
     let p = &params["/**"]["ros__parameters"];
-    assert_eq!(args["image_topic"], p["image_topics"][0].as_str().unwrap());
+    assert_eq!(args["image_topics"], p["image_topics"][0].as_str().unwrap());
     assert_eq!(
         args["input_transport"],
         p["input_transport"].as_str().unwrap()
@@ -76,4 +77,52 @@ fn launch_arguments_match_the_readme_and_the_default_parameters() {
         "{}",
         args["params_file"]
     );
+}
+
+/// The file's own `topic_list`, run by Python on what users type after `image_topics:=`.
+#[test]
+fn image_topics_argument_becomes_a_string_array() {
+    let script = r#"
+import ast, json, sys
+tree = ast.parse(open(sys.argv[1]).read(), sys.argv[1])
+fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "topic_list")
+scope = {"yaml": __import__("yaml")}
+exec(compile(ast.Module([fn], []), sys.argv[1], "exec"), scope)
+out = {}
+for text in sys.argv[2:]:
+    try:
+        out[text] = scope["topic_list"](text)
+    except ValueError as e:
+        out[text] = str(e)
+print(json.dumps(out))
+"#;
+    let launch = common::repo().join("launch/masked_fer.launch.py");
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(&launch)
+        .args(["/camera/image_raw", "[/a, /b]", "['/a']", "[]", "3"])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        got["/camera/image_raw"],
+        serde_json::json!(["/camera/image_raw"])
+    );
+    assert_eq!(got["[/a, /b]"], serde_json::json!(["/a", "/b"]));
+    assert_eq!(got["['/a']"], serde_json::json!(["/a"]));
+    for bad in ["[]", "3"] {
+        assert!(
+            got[bad]
+                .as_str()
+                .unwrap()
+                .contains("neither a topic nor a list"),
+            "{bad}: {}",
+            got[bad]
+        );
+    }
 }

@@ -38,7 +38,7 @@ fn help() -> String {
 Usage:
   masked_fer_node [--ros-args [-r FROM:=TO] [-p NAME:=VALUE] [--params-file FILE]
                   [-r __node:=NAME] [-r __ns:=/NAMESPACE] [--log-level LEVEL]]
-  ros2 launch masked_fer masked_fer.launch.py image_topic:=/camera/image_raw
+  ros2 launch masked_fer masked_fer.launch.py image_topics:=/camera/image_raw
 
 Subscribes:   each of image_topics (sensor_msgs/Image), or <topic>/compressed
               (sensor_msgs/CompressedImage) with input_transport:=compressed
