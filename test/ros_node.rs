@@ -478,6 +478,16 @@ fn qos_mismatch_is_visible_in_diagnostics() {
     let input = status(&r, "masked_fer: input /cam");
     assert_eq!(input["level"], 2, "{input}");
     assert!(input["message"].as_str().unwrap().starts_with("no frames"));
+    // ...and says why, naming the publisher and the parameter to change; the log says it once.
+    assert!(
+        input["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("publisher /masked_fer_test_peer is best effort and qos.reliability is reliable: no frame can match (set qos.reliability:=best_effort)"),
+        "{input}"
+    );
+    let log = r["node_log"].as_str().unwrap();
+    assert_eq!(log.matches("no frames can arrive").count(), 1, "{log}");
     assert_eq!(
         status(&r, "masked_fer: pipeline")["level"],
         3,

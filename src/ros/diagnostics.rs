@@ -39,6 +39,8 @@ struct Input {
     last_frame: Option<Instant>,
     resolution: Option<(usize, usize)>,
     resolution_changes: u64,
+    /// Why the graph says no publisher can deliver, if it says so ([`super::input_match`]).
+    problem: Option<String>,
 }
 
 /// Counters shared by the receiving tasks, the processing thread and the diagnostics timer.
@@ -118,6 +120,14 @@ impl Stats {
         s.resolution_changes += u64::from(changed);
         s.resolution = Some(size);
         changed
+    }
+
+    /// What the graph says about camera `i` now; returns the reason when it is new (to log once).
+    pub fn input_problem(&mut self, i: usize, problem: Option<String>) -> Option<String> {
+        let s = self.inputs.get_mut(i)?;
+        let new = problem.is_some() && problem != s.problem;
+        s.problem = problem;
+        s.problem.clone().filter(|_| new)
     }
 
     /// A frame was processed and its results published.
@@ -271,7 +281,12 @@ fn input_status(
         .duration_since(s.last_frame.unwrap_or(started))
         .as_secs_f64();
     let (level, message) = if s.in_window == 0 {
-        (ERROR, format!("no frames for {silent:.1} s"))
+        let why = s
+            .problem
+            .as_ref()
+            .map(|p| format!(": {p}"))
+            .unwrap_or_default();
+        (ERROR, format!("no frames for {silent:.1} s{why}"))
     } else if rate < limits.min_rate {
         (WARN, "frequency too low".to_string())
     } else if rate > limits.max_rate {
@@ -336,6 +351,21 @@ mod tests {
             (r[1].level, r[1].name.as_str()),
             (STALE, "masked_fer: pipeline")
         );
+        // A reason from the graph is reported once, then carried by the status while it holds.
+        let why = || Some("publisher /cam_driver is best effort".to_string());
+        assert_eq!(st.input_problem(0, why()), why());
+        assert_eq!(st.input_problem(0, why()), None);
+        let r = st.report("masked_fer", &LIMITS, &[]);
+        assert!(
+            r[0].message
+                .ends_with(": publisher /cam_driver is best effort"),
+            "{}",
+            r[0].message
+        );
+        assert_eq!(st.input_problem(0, None), None);
+        assert!(!st.report("masked_fer", &LIMITS, &[])[0]
+            .message
+            .contains("publisher"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! and logging. The binary `masked_fer_node` wires them to r2r.
 
 pub mod diagnostics;
+pub mod input_match;
 pub mod latest;
 pub mod logging;
 pub mod messages;

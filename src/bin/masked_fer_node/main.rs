@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{anyhow, Context, Result};
 use futures::{FutureExt, Stream, StreamExt};
 use r2r::diagnostic_msgs::msg::DiagnosticArray;
+use r2r::qos::ReliabilityPolicy;
 use r2r::sensor_msgs::msg::{CompressedImage, Image};
 use r2r::std_msgs::msg::Header;
 use r2r::QosProfile;
@@ -23,7 +24,7 @@ use masked_fer::ros::messages::CdrPublisher;
 use masked_fer::ros::params::ParamStore;
 use masked_fer::ros::shared_node::SharedNode;
 use masked_fer::ros::worker::{self, Frame, Outputs, Worker};
-use masked_fer::ros::{logging, messages, param_services};
+use masked_fer::ros::{input_match, logging, messages, param_services};
 
 const NODE_NAME: &str = "masked_fer";
 
@@ -171,6 +172,23 @@ fn run() -> Result<()> {
         }
     );
 
+    // Each camera's topic and type as subscribed, for the graph check of the diagnostics.
+    let inputs: Vec<Input> = params
+        .image_topics
+        .iter()
+        .map(|t| match params.transport {
+            Transport::Raw => (t.clone(), "sensor_msgs/msg/Image"),
+            Transport::Compressed => (
+                format!("{}/compressed", t.trim_end_matches('/')),
+                "sensor_msgs/msg/CompressedImage",
+            ),
+        })
+        .collect();
+    let inputs = Inputs {
+        namespace: node.namespace().unwrap_or_default(),
+        topics: inputs,
+        reliable: params.reliable,
+    };
     let node = Arc::new(SharedNode::new(node));
     let worker = worker::spawn(Worker::new(
         pipeline,
@@ -204,6 +222,8 @@ fn run() -> Result<()> {
         tokio::spawn(publish_diagnostics(
             diagnostics,
             node_name,
+            node.clone(),
+            inputs,
             store,
             stats,
             about,
@@ -232,9 +252,45 @@ async fn forward(
     }
 }
 
+/// (topic, message type) of a camera subscription.
+type Input = (String, &'static str);
+
+/// The cameras as subscribed: what the graph check compares publishers against.
+struct Inputs {
+    namespace: String,
+    topics: Vec<Input>,
+    reliable: bool,
+}
+
+impl Inputs {
+    /// Ask the graph, per camera, whether any publisher can deliver; a new reason is logged.
+    fn check(&self, node: &SharedNode, stats: &Mutex<Stats>) {
+        for (i, (topic, expected)) in self.topics.iter().enumerate() {
+            let name = input_match::resolve(topic, &self.namespace);
+            let found = node
+                .with(|n| n.get_publishers_info_by_topic(&name, false))
+                .unwrap_or_default();
+            let publishers: Vec<input_match::Publisher> = found
+                .into_iter()
+                .map(|p| input_match::Publisher {
+                    node: input_match::resolve(&p.node_name, &p.node_namespace),
+                    type_name: p.topic_type,
+                    reliable: p.qos_profile.reliability == ReliabilityPolicy::Reliable,
+                })
+                .collect();
+            let problem = input_match::mismatch(expected, self.reliable, &publishers);
+            if let Some(why) = lock(stats).input_problem(i, problem) {
+                log::warn!("{topic}: no frames can arrive: {why}");
+            }
+        }
+    }
+}
+
 async fn publish_diagnostics(
     publisher: r2r::Publisher<DiagnosticArray>,
     node_name: String,
+    node: Arc<SharedNode>,
+    inputs: Inputs,
     store: Arc<Mutex<ParamStore>>,
     stats: Arc<Mutex<Stats>>,
     about: Vec<(String, String)>,
@@ -251,6 +307,7 @@ async fn publish_diagnostics(
             )
         };
         tokio::time::sleep(Duration::from_secs_f64(period)).await;
+        inputs.check(&node, &stats);
         let statuses = lock(&stats).report(&node_name, &limits, &about);
         let header = Header {
             stamp: messages::now_stamp(),
