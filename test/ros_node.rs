@@ -404,6 +404,33 @@ fn compressed_input_params_file_and_remaps() {
     assert!(statuses(&r)
         .iter()
         .all(|s| s["name"].as_str().unwrap().starts_with("fer: ")));
+    // Ids are unique across a restart (REP-155): the same faces, seen again by the restarted
+    // node, get ids the first run never used.
+    assert_eq!(r["first_node_exit"], 0);
+    let restart = arr(&r["sent"])
+        .iter()
+        .find(|s| s["after_restart"] == true)
+        .unwrap()["stamp_ns"]
+        .as_u64()
+        .unwrap();
+    let (mut before, mut after) = (BTreeSet::new(), BTreeSet::new());
+    for (stamp, msg) in &got {
+        let ids = if *stamp < restart {
+            &mut before
+        } else {
+            &mut after
+        };
+        ids.extend(
+            arr(&msg["detections"])
+                .iter()
+                .map(|d| d["id"].as_str().unwrap().to_string()),
+        );
+    }
+    assert!(
+        !before.is_empty() && !after.is_empty(),
+        "{before:?} {after:?}"
+    );
+    assert!(before.is_disjoint(&after), "{before:?} {after:?}");
 }
 
 #[test]

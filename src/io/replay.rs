@@ -247,7 +247,7 @@ impl Run<'_> {
             .or_insert_with(|| CameraSession::new(0, 1, tracker));
         let output = match &parsed {
             _ if dropped => None,
-            Ok(p) => match camera.process(self.pipeline, &p.input(), draw) {
+            Ok(p) => match camera.process(self.pipeline, &p.input(), stamp_ns, draw) {
                 Ok(out) => Some(out),
                 Err(e) => {
                     record.error = Some(crate::chain(&e));

@@ -169,10 +169,12 @@ impl Worker {
         let header = pending.frame.header();
         let draw = self.params.publish_debug_image;
         let input = pending.frame.input();
-        let out = match self.cameras[camera]
-            .session
-            .process(&mut self.pipeline, &input, draw)
-        {
+        let out = match self.cameras[camera].session.process(
+            &mut self.pipeline,
+            &input,
+            header.stamp.as_nanos(),
+            draw,
+        ) {
             Ok(out) => out,
             Err(Error::Frame(e)) => return self.reject(camera, &header, &crate::chain(&e)),
             Err(e @ (Error::Model(_) | Error::Config(_))) => {

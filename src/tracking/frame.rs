@@ -14,13 +14,35 @@ use crate::tracking::expression::{ros4hri_word, valence_arousal};
 use crate::tracking::track::{Tracker, TrackerConfig};
 use crate::Error;
 
-/// A ROS4HRI face id. ROS topic name tokens must not start with a digit, so ids are `f<track>`
-/// for a single camera and `c<camera>f<track>` when one node watches several (ids are per camera).
-pub fn face_id(camera: usize, cameras: usize, track: u64) -> String {
+/// A ROS4HRI face id: `f<track>_<epoch>` for a single camera and `c<camera>f<track>_<epoch>` when
+/// one node watches several (tracks are per camera). ROS name tokens must not start with a digit.
+/// `epoch` ([`epoch`]) comes from the camera's first frame, so ids are unique across node
+/// restarts (REP-155) and yet the same when the same frames are replayed.
+pub fn face_id(camera: usize, cameras: usize, track: u64, epoch: &str) -> String {
     if cameras > 1 {
-        format!("c{camera}f{track}")
+        format!("c{camera}f{track}_{epoch}")
     } else {
-        format!("f{track}")
+        format!("f{track}_{epoch}")
+    }
+}
+
+/// A session's epoch: the stamp of its first frame in milliseconds, base 36 (the wall clock when
+/// the frame carries no stamp).
+pub fn epoch(stamp_ns: i64) -> String {
+    let ns = if stamp_ns > 0 {
+        stamp_ns as u128
+    } else {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    };
+    let (mut ms, mut digits) = (ns / 1_000_000, Vec::new());
+    loop {
+        digits.push(char::from_digit((ms % 36) as u32, 36).unwrap_or('0'));
+        ms /= 36;
+        if ms == 0 {
+            return digits.iter().rev().collect();
+        }
     }
 }
 
@@ -51,11 +73,12 @@ pub struct FrameOutput {
     pub tracks_restarted: bool,
 }
 
-/// The per-camera state: its face tracker, its place among the cameras (for face ids) and the
-/// resolution of its last frame.
+/// The per-camera state: its face tracker, its place among the cameras and its epoch (for face
+/// ids), and the resolution of its last frame.
 pub struct CameraSession {
     camera: usize,
     cameras: usize,
+    epoch: Option<String>,
     tracker: Tracker,
     resolution: Option<(usize, usize)>,
 }
@@ -66,6 +89,7 @@ impl CameraSession {
         Self {
             camera,
             cameras,
+            epoch: None,
             tracker: Tracker::new(tracker),
             resolution: None,
         }
@@ -81,18 +105,30 @@ impl CameraSession {
         self.tracker
             .confirmed_ids()
             .into_iter()
-            .map(|t| face_id(self.camera, self.cameras, t))
+            .map(|t| self.face_id(t))
             .collect()
     }
 
-    /// Decode, detect, classify and track one frame; `draw` adds the debug image. A frame that
-    /// cannot be decoded is an [`Error::Frame`] and leaves the tracks as they were.
+    fn face_id(&self, track: u64) -> String {
+        face_id(
+            self.camera,
+            self.cameras,
+            track,
+            self.epoch.as_deref().unwrap_or("0"),
+        )
+    }
+
+    /// Decode, detect, classify and track one frame stamped `stamp_ns` (its header stamp);
+    /// `draw` adds the debug image. A frame that cannot be decoded is an [`Error::Frame`] and
+    /// leaves the tracks as they were.
     pub fn process(
         &mut self,
         pipeline: &mut Pipeline,
         input: &FrameInput<'_>,
+        stamp_ns: i64,
         draw: bool,
     ) -> Result<FrameOutput, Error> {
+        self.epoch.get_or_insert_with(|| epoch(stamp_ns));
         let t = Instant::now();
         let rgb = input.decode()?;
         let decode = t.elapsed();
@@ -139,7 +175,7 @@ impl CameraSession {
                     }
                 });
                 FaceOutput {
-                    id: face_id(self.camera, self.cameras, tracked.id),
+                    id: self.face_id(tracked.id),
                     bbox: face.bbox,
                     score: face.score,
                     track: tracked.id,
@@ -221,8 +257,9 @@ mod tests {
                 ..Default::default()
             },
         );
+        t.epoch = Some(epoch(1_000_000_000_000)); // the first frame's stamp: 1000 s
         let out = t.track(&labels, &[face(0.0, vec![0.1, 0.3, 0.6])]);
-        assert_eq!((out[0].track, out[0].id.as_str()), (1, "f1"));
+        assert_eq!((out[0].track, out[0].id.as_str()), (1, "f1_lfls"));
         assert!(!out[0].confirmed);
         assert_eq!(out[0].hypotheses[0], ("fear".to_string(), 0.6));
         assert_eq!(out[0].hypotheses[2], ("happy".to_string(), 0.1));
@@ -230,7 +267,7 @@ mod tests {
         assert_eq!((e.word.as_str(), e.confidence), ("scared", 0.6));
         let out = t.track(&labels, &[face(2.0, vec![0.1, 0.3, 0.6])]);
         assert!(out[0].confirmed);
-        assert_eq!(t.confirmed_ids(), ["f1"]);
+        assert_eq!(t.confirmed_ids(), ["f1_lfls"]);
         // Without probabilities there is no hypothesis and no expression.
         let out = t.track(&[], &[face(2.0, vec![])]);
         assert!(out[0].hypotheses.is_empty() && out[0].expression.is_none());
@@ -238,9 +275,14 @@ mod tests {
 
     #[test]
     fn ids_are_valid_topic_tokens_and_unique_per_camera() {
-        assert_eq!(face_id(0, 1, 7), "f7");
-        assert_eq!(face_id(1, 2, 7), "c1f7");
-        assert_ne!(face_id(0, 2, 7), face_id(1, 2, 7));
+        assert_eq!(face_id(0, 1, 7, "lfls"), "f7_lfls");
+        assert_eq!(face_id(1, 2, 7, "lfls"), "c1f7_lfls");
+        assert_ne!(face_id(0, 2, 7, "a"), face_id(1, 2, 7, "a"));
+        // A restarted node meets later frames: another epoch, other ids for the same tracks.
+        assert_eq!(epoch(1_000_000_000_000), "lfls");
+        assert_eq!(epoch(35_000_000), "z");
+        assert_ne!(epoch(1_000_000_000_000), epoch(1_000_001_000_000));
+        assert!(epoch(0).len() >= 8, "the wall clock in ms: {}", epoch(0));
         let b = BBox {
             x0: -5.0,
             y0: 10.0,

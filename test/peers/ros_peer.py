@@ -14,7 +14,7 @@ Scenarios:
                list/describe/get/set/set atomically (live change, refused values, ranges,
                read-only, /parameter_events)
   compressed   JPEG on <topic>/compressed, node renamed and namespaced by remaps, settings from
-               --params-file, detections remapped
+               --params-file, detections remapped; then the node restarted (face ids change)
   bad_input    malformed frames between good ones, a resolution change, a 4x burst
   qos_mismatch the node asks for reliable images, the camera offers best effort only
   replay_parity a params file with non-default tracking and smoothing; frames sent one at a time
@@ -365,6 +365,20 @@ def scenario_compressed(run, peer):
     got = get_params(peer, "/robot/fer", ["input_transport", "classifier.smoothing", "image_topics"])
     wait_for(lambda: len(rec.diagnostics) >= 1, 5, "diagnostics")
     run.result.update(got=got)
+    # The node restarts while the camera goes on (later stamps): the same faces get other ids.
+    run.stop_node()
+    run.result["first_node_exit"] = run.result["node_exit"]
+    wait_for(lambda: pub.get_subscription_count() == 0, 10, "the stopped node leaving the graph")
+    run.start_node(["--params-file", str(params), "-r", "__node:=fer", "-r", "__ns:=/robot",
+                    "-r", "~/detections:=/robot/faces"])
+    wait_for(lambda: pub.get_subscription_count() > 0 and rec.subs[0].get_publisher_count() > 0, 20,
+             "matching with the restarted node")
+    for n in range(10, 20):
+        pub.publish(jpeg_msg(rgb, n))
+        sent.append({"camera": "/robot/camera/image", "stamp_ns": ns(stamp(n)), "after_restart": True})
+        time.sleep(0.1)
+    wait_for(lambda: any(d["stamp_ns"] == sent[-1]["stamp_ns"] for d in list(rec.detections)), 20,
+             "the newest frame after the restart")
     return rec
 
 
