@@ -44,6 +44,7 @@ pub struct NodeParams {
     pub diagnostics_period: f64,
     pub min_rate: f64,
     pub max_rate: f64,
+    pub autostart: bool,
     pub pipeline: PipelineConfig,
     pub tracker: TrackerConfig,
 }
@@ -60,6 +61,7 @@ impl Default for NodeParams {
             diagnostics_period: 1.0,
             min_rate: 5.0,
             max_rate: 100.0,
+            autostart: true,
             pipeline: PipelineConfig::default(),
             tracker: TrackerConfig::default(),
         }
@@ -279,6 +281,13 @@ pub static SPECS: &[Spec] = &[
         (Some(Range::Float(0.0, 10_000.0)), LIVE),
         |p| Value::Double(p.max_rate),
         |p, v| v.f64().map(|x| p.max_rate = x),
+    ),
+    Spec::new(
+        "autostart",
+        "Configure and activate at start-up, as an unmanaged node (false: stay unconfigured until a lifecycle manager or `ros2 lifecycle set` configures and activates it).",
+        (None, START_UP),
+        |p| Value::Bool(p.autostart),
+        |p, v| v.bool().map(|x| p.autostart = x),
     ),
     Spec::new(
         "threads",

@@ -27,7 +27,7 @@ pub struct Latest<T> {
 
 /// A poisoned lock only means another thread panicked mid-update of plain counters or slots;
 /// the data is still usable, and the node must keep running.
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 

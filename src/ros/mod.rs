@@ -5,7 +5,9 @@
 pub mod diagnostics;
 pub mod input_match;
 pub mod latest;
+pub mod lifecycle;
 pub mod logging;
+pub mod managed;
 pub mod messages;
 pub mod param_services;
 pub mod params;

@@ -120,7 +120,7 @@ pub fn serve(node: &mut Node, store: Store) -> r2r::Result<BoxFuture<'static, ()
 }
 
 /// `<node>/<service>`, each request answered by `respond`.
-fn answer<S>(
+pub(super) fn answer<S>(
     node: &mut Node,
     node_name: &str,
     service: &str,

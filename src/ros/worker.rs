@@ -131,14 +131,16 @@ impl Worker {
         }
     }
 
-    /// Process frames until [`Latest::close`].
-    pub fn run(mut self) {
+    /// Process frames until [`Latest::close`]; then retire every face and hand back the
+    /// pipeline and the publishers (for the next activation).
+    pub fn run(mut self) -> (Pipeline, Outputs) {
         while let Some((camera, pending)) = self.latest.take() {
             self.apply_parameter_changes();
             self.frame(camera, pending);
         }
         let ids: Vec<String> = self.faces.keys().cloned().collect();
         self.retire(&ids);
+        (self.pipeline, self.outputs)
     }
 
     /// Live parameters (thresholds, tracking, smoothing, outputs) take effect from this frame.
@@ -326,7 +328,7 @@ impl Worker {
 }
 
 /// Start the processing thread.
-pub fn spawn(worker: Worker) -> std::io::Result<std::thread::JoinHandle<()>> {
+pub fn spawn(worker: Worker) -> std::io::Result<std::thread::JoinHandle<(Pipeline, Outputs)>> {
     std::thread::Builder::new()
         .name("masked_fer_inference".into())
         .spawn(move || worker.run())

@@ -7,23 +7,22 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
-use futures::{FutureExt, Stream, StreamExt};
 use r2r::diagnostic_msgs::msg::DiagnosticArray;
 use r2r::qos::ReliabilityPolicy;
-use r2r::sensor_msgs::msg::{CompressedImage, Image};
 use r2r::std_msgs::msg::Header;
 use r2r::QosProfile;
 
 use masked_fer::alloc_count::CountingAlloc;
-use masked_fer::params::{Transport, SPECS};
-use masked_fer::perception::pipeline::Pipeline;
+use masked_fer::params::{NodeParams, Transport, SPECS};
 use masked_fer::perception::runtime;
 use masked_fer::ros::diagnostics::{Limits, Stats};
-use masked_fer::ros::latest::{lock, Latest};
+use masked_fer::ros::latest::lock;
+use masked_fer::ros::lifecycle::{self, Lifecycle};
+use masked_fer::ros::managed::ManagedNode;
 use masked_fer::ros::messages::CdrPublisher;
 use masked_fer::ros::params::ParamStore;
 use masked_fer::ros::shared_node::SharedNode;
-use masked_fer::ros::worker::{self, Frame, Outputs, Worker};
+use masked_fer::ros::worker::Outputs;
 use masked_fer::ros::{input_match, logging, messages, param_services};
 
 const NODE_NAME: &str = "masked_fer";
@@ -90,62 +89,13 @@ fn run() -> Result<()> {
     for name in lock(&node.params).keys().filter(|n| *n != "use_sim_time") {
         log::warn!("ignoring unknown parameter {name:?} (see masked_fer_node --help)");
     }
+    let params = store.params.clone();
     let store = Arc::new(Mutex::new(store));
     let param_services = param_services::serve(&mut node, store.clone())
         .context("cannot create the parameter services")?;
-    let params = lock(&store).params.clone();
 
     let ort = runtime::init_runtime(None).context("ONNX Runtime")?;
-    let pipeline = Pipeline::new(params.pipeline.clone()).context("cannot start the pipeline")?;
-    let models: Vec<String> = pipeline
-        .model_files()
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
-    log::info!(
-        "models: {}; ONNX Runtime {} ({})",
-        models.join(", "),
-        runtime::ORT_VERSION,
-        ort.display()
-    );
-    let mut about = vec![("Detector model".to_string(), models[0].clone())];
-    if let Some(m) = models.get(1) {
-        about.push(("Classifier model".to_string(), m.clone()));
-    }
-    about.push(("ONNX Runtime".to_string(), runtime::ORT_VERSION.to_string()));
-
-    // Subscriptions: each camera's newest frame goes to the processing thread.
-    let qos = if params.reliable {
-        QosProfile::sensor_data()
-            .keep_last(params.qos_depth)
-            .reliable()
-    } else {
-        QosProfile::sensor_data()
-            .keep_last(params.qos_depth)
-            .best_effort()
-    };
-    let latest = Arc::new(Latest::new(params.image_topics.len()));
     let stats = Arc::new(Mutex::new(Stats::new(&params.image_topics)));
-    let mut forwards = Vec::new();
-    for (i, topic) in params.image_topics.iter().enumerate() {
-        let (latest, stats) = (latest.clone(), stats.clone());
-        let task = match params.transport {
-            Transport::Raw => {
-                let s = node
-                    .subscribe::<Image>(topic, qos.clone())
-                    .with_context(|| format!("cannot subscribe to {topic}"))?;
-                forward(s.map(Frame::Raw), i, latest, stats).boxed()
-            }
-            Transport::Compressed => {
-                let t = format!("{}/compressed", topic.trim_end_matches('/'));
-                let s = node
-                    .subscribe::<CompressedImage>(&t, qos.clone())
-                    .with_context(|| format!("cannot subscribe to {t}"))?;
-                forward(s.map(Frame::Compressed), i, latest, stats).boxed()
-            }
-        };
-        forwards.push(task);
-    }
     let outputs = Outputs {
         detections: CdrPublisher::create(&mut node, "~/detections", QosProfile::default())
             .context("cannot create ~/detections")?,
@@ -161,50 +111,48 @@ fn run() -> Result<()> {
     let diagnostics = node
         .create_publisher::<DiagnosticArray>("/diagnostics", QosProfile::default())
         .context("cannot create /diagnostics")?;
-    log::info!(
-        "listening to {} ({:?}, {})",
-        params.image_topics.join(", "),
-        params.transport,
-        if params.reliable {
-            "reliable"
-        } else {
-            "best effort"
-        }
-    );
+    let inputs = Inputs::of(&params, node.namespace().unwrap_or_default());
 
-    // Each camera's topic and type as subscribed, for the graph check of the diagnostics.
-    let inputs: Vec<Input> = params
-        .image_topics
-        .iter()
-        .map(|t| match params.transport {
-            Transport::Raw => (t.clone(), "sensor_msgs/msg/Image"),
-            Transport::Compressed => (
-                format!("{}/compressed", t.trim_end_matches('/')),
-                "sensor_msgs/msg/CompressedImage",
-            ),
-        })
-        .collect();
-    let inputs = Inputs {
-        namespace: node.namespace().unwrap_or_default(),
-        topics: inputs,
-        reliable: params.reliable,
-    };
+    // The lifecycle: configure loads the models, activate subscribes; with autostart both now.
     let node = Arc::new(SharedNode::new(node));
-    let worker = worker::spawn(Worker::new(
-        pipeline,
+    let managed = Arc::new(Mutex::new(ManagedNode::new(
         node.clone(),
         store.clone(),
         stats.clone(),
-        latest.clone(),
         outputs,
-    ))
-    .context("cannot start the processing thread")?;
-
+    )));
+    let (lifecycle, lifecycle_services) = node
+        .with(|n| lifecycle::serve(n, managed.clone()))
+        .context("cannot create the lifecycle services")?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let entered = rt.enter(); // activation spawns the cameras' forwarding tasks on it
+    if params.autostart {
+        for t in [lifecycle::CONFIGURE, lifecycle::ACTIVATE] {
+            lifecycle
+                .trigger(&mut *lock(&managed), t, "")
+                .map_err(|e| anyhow!(e))?;
+        }
+        log::info!(
+            "ONNX Runtime {} ({}); listening to {} ({:?}, {})",
+            runtime::ORT_VERSION,
+            ort.display(),
+            params.image_topics.join(", "),
+            params.transport,
+            if params.reliable {
+                "reliable"
+            } else {
+                "best effort"
+            }
+        );
+    } else {
+        log::info!("unconfigured: waiting for a lifecycle manager (autostart is false)");
+    }
+    drop(entered);
+
     let stop = Arc::new(AtomicBool::new(false));
     rt.block_on(async {
         let spin = {
@@ -216,40 +164,27 @@ fn run() -> Result<()> {
             })
         };
         tokio::spawn(param_services);
-        for f in forwards {
-            tokio::spawn(f);
-        }
+        tokio::spawn(lifecycle_services);
         tokio::spawn(publish_diagnostics(
             diagnostics,
             node_name,
             node.clone(),
             inputs,
+            lifecycle.clone(),
             store,
             stats,
-            about,
+            managed.clone(),
         ));
         shutdown_signal().await;
         log::info!("shutting down");
         stop.store(true, Ordering::Relaxed);
         let _ = spin.await;
     });
-    latest.close();
-    let _ = worker.join();
+    if let Err(e) = lifecycle::Managed::shutdown(&mut *lock(&managed)) {
+        log::warn!("shutdown: {e}");
+    }
     rt.shutdown_timeout(Duration::from_millis(100));
     Ok(())
-}
-
-/// Hand every received frame of camera `i` to the processing thread (replacing a waiting one).
-async fn forward(
-    mut frames: impl Stream<Item = Frame> + Unpin,
-    i: usize,
-    latest: Arc<Latest<Frame>>,
-    stats: Arc<Mutex<Stats>>,
-) {
-    while let Some(frame) = frames.next().await {
-        let superseded = latest.put(i, frame);
-        lock(&stats).received(i, superseded);
-    }
 }
 
 /// (topic, message type) of a camera subscription.
@@ -263,6 +198,25 @@ struct Inputs {
 }
 
 impl Inputs {
+    fn of(params: &NodeParams, namespace: String) -> Self {
+        let topics = params
+            .image_topics
+            .iter()
+            .map(|t| match params.transport {
+                Transport::Raw => (t.clone(), "sensor_msgs/msg/Image"),
+                Transport::Compressed => (
+                    format!("{}/compressed", t.trim_end_matches('/')),
+                    "sensor_msgs/msg/CompressedImage",
+                ),
+            })
+            .collect();
+        Self {
+            namespace,
+            topics,
+            reliable: params.reliable,
+        }
+    }
+
     /// Ask the graph, per camera, whether any publisher can deliver; a new reason is logged.
     fn check(&self, node: &SharedNode, stats: &Mutex<Stats>) {
         for (i, (topic, expected)) in self.topics.iter().enumerate() {
@@ -286,14 +240,17 @@ impl Inputs {
     }
 }
 
+/// `/diagnostics` every period while active (an inactive node has no inputs to report on).
+#[allow(clippy::too_many_arguments)]
 async fn publish_diagnostics(
     publisher: r2r::Publisher<DiagnosticArray>,
     node_name: String,
     node: Arc<SharedNode>,
     inputs: Inputs,
+    lifecycle: Arc<Lifecycle>,
     store: Arc<Mutex<ParamStore>>,
     stats: Arc<Mutex<Stats>>,
-    about: Vec<(String, String)>,
+    managed: Arc<Mutex<ManagedNode>>,
 ) {
     loop {
         let (period, limits) = {
@@ -307,7 +264,11 @@ async fn publish_diagnostics(
             )
         };
         tokio::time::sleep(Duration::from_secs_f64(period)).await;
+        if lifecycle.state() != lifecycle::ACTIVE {
+            continue;
+        }
         inputs.check(&node, &stats);
+        let about = about(lock(&managed).model_files());
         let statuses = lock(&stats).report(&node_name, &limits, &about);
         let header = Header {
             stamp: messages::now_stamp(),
@@ -317,6 +278,17 @@ async fn publish_diagnostics(
             log::error!("cannot publish /diagnostics: {e}");
         }
     }
+}
+
+/// The pipeline status's fixed values: models and ONNX Runtime version.
+fn about(models: &[String]) -> Vec<(String, String)> {
+    let mut about: Vec<(String, String)> = ["Detector model", "Classifier model"]
+        .into_iter()
+        .zip(models)
+        .map(|(k, m)| (k.to_string(), m.clone()))
+        .collect();
+    about.push(("ONNX Runtime".to_string(), runtime::ORT_VERSION.to_string()));
+    about
 }
 
 async fn shutdown_signal() {
