@@ -24,6 +24,7 @@ ARGUMENTS = [
      "ROS 2 parameters file (every parameter; see masked_fer_node --help)"),
     ("publish_debug_image", "false", "publish ~/debug_image with boxes and expressions drawn"),
     ("qos_reliability", "best_effort", "image subscription reliability: best_effort | reliable"),
+    ("autostart", "true", "configure and activate at start-up; false: managed bring-up (ros2 lifecycle set, a lifecycle manager)"),
     ("detections_topic", "~/detections", "remap of the vision_msgs/Detection2DArray output"),
     ("debug_image_topic", "~/debug_image", "remap of the debug image output"),
     ("diagnostics_topic", "/diagnostics", "remap of the diagnostics output"),
@@ -57,6 +58,7 @@ def node(context):
                 "input_transport": arg("input_transport"),
                 "publish_debug_image": arg("publish_debug_image"),
                 "qos.reliability": arg("qos_reliability"),
+                "autostart": arg("autostart"),
             },
         ],
         remappings=[

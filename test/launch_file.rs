@@ -72,6 +72,10 @@ fn launch_arguments_match_the_readme_and_the_default_parameters() {
         args["publish_debug_image"],
         p["publish_debug_image"].as_bool().unwrap().to_string()
     );
+    assert_eq!(
+        args["autostart"],
+        p["autostart"].as_bool().unwrap().to_string()
+    );
     assert!(
         args["params_file"].contains("'params', 'default.yaml'"),
         "{}",

@@ -662,3 +662,64 @@ fn replay_with_the_nodes_params_file_reproduces_its_ids_and_smoothed_scores() {
         "{ids:?}"
     );
 }
+
+/// A managed bring-up as `ros2 lifecycle set` or a lifecycle manager drives it.
+#[test]
+fn lifecycle_transitions_as_rclcpp_lifecycle() {
+    let (r, _out) = scenario("lifecycle");
+    let steps: Vec<String> = arr(&r["steps"]).iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        steps,
+        [
+            r#"["start","unconfigured"]"#,
+            r#"["subscribers while unconfigured",0]"#,
+            r#"["activate",false,"unconfigured"]"#,
+            r#"["configure",true,"inactive"]"#,
+            r#"["activate",true,"active"]"#,
+            r#"["deactivate",true,"inactive"]"#,
+            r#"["subscribers while inactive",0]"#,
+            r#"["activate",true,"active"]"#,
+            r#"["deactivate",true,"inactive"]"#,
+            r#"["cleanup",true,"unconfigured"]"#,
+            r#"["shutdown",true,"finalized"]"#,
+            r#"["configure",false,"finalized"]"#,
+            r#"["bad configure",false,"unconfigured"]"#,
+        ]
+    );
+    assert_eq!(
+        r["available_unconfigured"],
+        serde_json::json!(["configure", "shutdown"])
+    );
+    assert_eq!(r["graph_size"], 25);
+    assert_eq!(r["first_node_exit"], 0);
+    // Frames are answered only while active.
+    let got = by_stamp(&r);
+    for s in arr(&r["sent"]) {
+        let answered = got.contains_key(&s["stamp_ns"].as_u64().unwrap());
+        if s["phase"] == "inactive" {
+            assert!(!answered, "a frame sent while inactive was answered: {s}");
+        }
+    }
+    assert!(got.len() >= 2, "answers while active");
+    // Every step announced: the request, then its outcome.
+    let events: Vec<String> = arr(&r["transition_events"])
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(
+        events[..4],
+        [
+            r#"[1,"unconfigured","configuring"]"#,
+            r#"[10,"configuring","inactive"]"#,
+            r#"[3,"inactive","activating"]"#,
+            r#"[30,"activating","active"]"#,
+        ]
+    );
+    assert_eq!(events.last().unwrap(), r#"[50,"shuttingdown","finalized"]"#);
+    println!(
+        "node CPU while inactive, frames arriving at 10 Hz: {:.1}%",
+        f(&r["inactive_cpu_percent"])
+    );
+    let log = r["node_log"].as_str().unwrap();
+    assert!(log.contains("/nonexistent/model.onnx"), "{log}");
+}

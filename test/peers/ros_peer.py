@@ -17,6 +17,10 @@ Scenarios:
                --params-file, detections remapped; then the node restarted (face ids change)
   bad_input    malformed frames between good ones, a resolution change, a 4x burst
   qos_mismatch the node asks for reliable images, the camera offers best effort only
+  lifecycle    autostart false: the node waits unconfigured; transitions through the lifecycle
+               services (a refused one, by id and by label), frames answered only while active,
+               the subscription gone and the node's CPU while inactive, transition events,
+               shutdown to finalized; then a node whose configure fails (missing model)
   replay_parity a params file with non-default tracking and smoothing; frames sent one at a time
                (each after the previous answer, reliable), so every frame is processed; the
                Rust test replays the same frames with the same file and compares
@@ -40,6 +44,8 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy, HistoryPolicy, qos_profile_
 
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
+from lifecycle_msgs.msg import Transition, TransitionEvent
+from lifecycle_msgs.srv import ChangeState, GetAvailableTransitions, GetState
 from hri_msgs.msg import Expression, IdsList, NormalizedRegionOfInterest2D
 from rcl_interfaces.msg import Parameter, ParameterEvent, ParameterValue, ParameterType
 from rcl_interfaces.srv import (DescribeParameters, GetParameters, ListParameters, SetParameters,
@@ -484,9 +490,90 @@ def scenario_replay_parity(run, peer):
     return rec
 
 
+def lifecycle_call(peer, srv_type, service, request=None, node="masked_fer"):
+    return call(peer, srv_type, f"/{node}/{service}", request or srv_type.Request())
+
+
+def change(peer, id=0, label="", node="masked_fer"):
+    req = ChangeState.Request(transition=Transition(id=id, label=label))
+    return call(peer, ChangeState, f"/{node}/change_state", req, timeout=30).success
+
+
+def node_cpu_seconds(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def scenario_lifecycle(run, peer):
+    run.start_node(["-p", "autostart:=false", "-p", "image_topics:=[/cam]", "-p", "diagnostics.period:=0.5"])
+    events = []
+    peer.create_subscription(TransitionEvent, "/masked_fer/transition_event",
+                             lambda m: events.append([m.transition.id, m.start_state.label, m.goal_state.label]),
+                             QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
+    state = lambda node="masked_fer": lifecycle_call(peer, GetState, "get_state", node=node).current_state.label
+    steps = run.result.setdefault("steps", [])
+    steps.append(["start", state()])
+    wait_for(lambda: any(i.node_name == "masked_fer" for i in peer.get_publishers_info_by_topic(
+        "/masked_fer/transition_event")), 10, "the transition event publisher")
+    time.sleep(0.5)  # let the event subscription match
+    run.result["available_unconfigured"] = [
+        t.transition.label for t in lifecycle_call(peer, GetAvailableTransitions, "get_available_transitions")
+        .available_transitions]
+    run.result["graph_size"] = len(lifecycle_call(peer, GetAvailableTransitions, "get_transition_graph")
+                                   .available_transitions)
+    pub = peer.create_publisher(Image, "/cam", qos_profile_sensor_data)
+    rec = Recorder(peer, "/masked_fer/detections", None)
+    run.rec = rec
+    rgb = photo("maksssksksss0.jpg", (640, 480))
+    n = [0]
+
+    def send(k, phase):
+        for _ in range(k):
+            pub.publish(raw_msg(rgb, n[0]))
+            run.result.setdefault("sent", []).append({"stamp_ns": ns(stamp(n[0])), "phase": phase})
+            n[0] += 1
+            time.sleep(0.1)
+
+    steps.append(["subscribers while unconfigured", pub.get_subscription_count()])
+    steps.append(["activate", change(peer, id=Transition.TRANSITION_ACTIVATE), state()])  # refused
+    steps.append(["configure", change(peer, id=Transition.TRANSITION_CONFIGURE), state()])
+    steps.append(["activate", change(peer, label="activate"), state()])
+    wait_for(lambda: pub.get_subscription_count() > 0 and rec.subs[0].get_publisher_count() > 0, 20,
+             "matching with the active node")
+    send(5, "active")
+    wait_for(lambda: any(d["stamp_ns"] == run.result["sent"][-1]["stamp_ns"] for d in list(rec.detections)), 20,
+             "answers while active")
+    steps.append(["deactivate", change(peer, id=Transition.TRANSITION_DEACTIVATE), state()])
+    send(3, "inactive")  # the first frame after deactivation lets r2r drop the subscription
+    wait_for(lambda: pub.get_subscription_count() == 0, 10, "the subscription gone while inactive")
+    steps.append(["subscribers while inactive", pub.get_subscription_count()])
+    cpu0, t0 = node_cpu_seconds(run.proc.pid), time.monotonic()
+    send(20, "inactive")
+    run.result["inactive_cpu_percent"] = 100 * (node_cpu_seconds(run.proc.pid) - cpu0) / (time.monotonic() - t0)
+    steps.append(["activate", change(peer, id=Transition.TRANSITION_ACTIVATE), state()])
+    wait_for(lambda: pub.get_subscription_count() > 0, 20, "the subscription back")
+    send(5, "active again")
+    wait_for(lambda: any(d["stamp_ns"] == run.result["sent"][-1]["stamp_ns"] for d in list(rec.detections)), 20,
+             "answers after reactivation")
+    steps.append(["deactivate", change(peer, id=Transition.TRANSITION_DEACTIVATE), state()])
+    steps.append(["cleanup", change(peer, label="cleanup"), state()])
+    steps.append(["shutdown", change(peer, label="shutdown"), state()])
+    steps.append(["configure", change(peer, id=Transition.TRANSITION_CONFIGURE), state()])  # refused
+    time.sleep(0.3)
+    run.result["transition_events"] = list(events)
+    # A configure that fails (the model file is missing) returns to unconfigured; the node stays up.
+    run.stop_node()
+    run.result["first_node_exit"] = run.result["node_exit"]
+    run.start_node(["-p", "autostart:=false", "-p", "classifier.model:=/nonexistent/model.onnx",
+                    "-r", "__node:=masked_fer_bad"])
+    steps.append(["bad configure", change(peer, id=Transition.TRANSITION_CONFIGURE, node="masked_fer_bad"),
+                  state("masked_fer_bad")])
+    return rec
+
+
 SCENARIOS = {"cameras": scenario_cameras, "compressed": scenario_compressed,
              "bad_input": scenario_bad_input, "qos_mismatch": scenario_qos_mismatch,
-             "replay_parity": scenario_replay_parity}
+             "replay_parity": scenario_replay_parity, "lifecycle": scenario_lifecycle}
 
 
 def main():

@@ -46,6 +46,8 @@ Publishes:    ~/detections (vision_msgs/Detection2DArray), /humans/faces/tracked
               (hri_msgs/IdsList), /humans/faces/<id>/roi (hri_msgs/NormalizedRegionOfInterest2D),
               /humans/faces/<id>/expression (hri_msgs/Expression), /diagnostics
               (diagnostic_msgs/DiagnosticArray), ~/debug_image (sensor_msgs/Image, when enabled)
+Lifecycle:    a managed node (lifecycle_msgs services <node>/change_state, get_state, ...;
+              ros2 lifecycle set); autostart:=true (default) configures and activates at once
 Environment:  ORT_DYLIB_PATH (ONNX Runtime library), MASKED_FER_MODELS (models directory)
 
 Parameters (ros2 param list/get/set; 'Live' ones apply at once when set while running):
