@@ -19,10 +19,16 @@ compile(tree, sys.argv[1], "exec")
 args = next(n.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "ARGUMENTS")
 print(json.dumps({e.elts[0].value: (e.elts[1].value if isinstance(e.elts[1], ast.Constant) else ast.unparse(e.elts[1])) for e in args.elts}))
 "#;
+    serde_json::from_value(on_launch_file(script, &[])).unwrap()
+}
+
+/// `script` run by python3 with the launch file's path and `args`; its JSON output.
+fn on_launch_file(script: &str, args: &[&str]) -> serde_json::Value {
     let launch = common::repo().join("launch/masked_fer.launch.py");
     let out = Command::new("python3")
         .args(["-c", script])
         .arg(&launch)
+        .args(args)
         .output()
         .expect("python3 runs");
     assert!(
@@ -100,19 +106,10 @@ for text in sys.argv[2:]:
         out[text] = str(e)
 print(json.dumps(out))
 "#;
-    let launch = common::repo().join("launch/masked_fer.launch.py");
-    let out = Command::new("python3")
-        .args(["-c", script])
-        .arg(&launch)
-        .args(["/camera/image_raw", "[/a, /b]", "['/a']", "[]", "3"])
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let got = on_launch_file(
+        script,
+        &["/camera/image_raw", "[/a, /b]", "['/a']", "[]", "3"],
     );
-    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         got["/camera/image_raw"],
         serde_json::json!(["/camera/image_raw"])

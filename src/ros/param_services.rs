@@ -53,12 +53,8 @@ pub fn serve(node: &mut Node, store: Store) -> r2r::Result<BoxFuture<'static, ()
         node,
         &name,
         "get_parameters",
-        move |q| {
-            let p = &lock(&s).params;
-            let value = |n: &String| spec(n).map_or(Value::Other(String::new()), |s| s.get(p));
-            GetParameters::Response {
-                values: q.names.iter().map(|n| to_msg(value(n))).collect(),
-            }
+        move |q| GetParameters::Response {
+            values: current(&s, &q.names),
         },
     )?);
     let s = store.clone();
@@ -66,12 +62,8 @@ pub fn serve(node: &mut Node, store: Store) -> r2r::Result<BoxFuture<'static, ()
         node,
         &name,
         "get_parameter_types",
-        move |q| {
-            let p = &lock(&s).params;
-            let value = |n: &String| spec(n).map_or(Value::Other(String::new()), |s| s.get(p));
-            GetParameterTypes::Response {
-                types: q.names.iter().map(|n| to_msg(value(n)).type_).collect(),
-            }
+        move |q| GetParameterTypes::Response {
+            types: current(&s, &q.names).iter().map(|m| m.type_).collect(),
         },
     )?);
     let s = store.clone();
@@ -147,6 +139,13 @@ async fn serve_requests<S: WrappedServiceTypeSupport + 'static>(
             log::warn!("{name}: cannot answer: {e}");
         }
     }
+}
+
+/// The current values of `names` (NOT_SET for a name the table does not know).
+fn current(store: &Store, names: &[String]) -> Vec<r2r::rcl_interfaces::msg::ParameterValue> {
+    let p = &lock(store).params;
+    let value = |n: &String| spec(n).map_or(Value::Other(String::new()), |s| s.get(p));
+    names.iter().map(|n| to_msg(value(n))).collect()
 }
 
 /// Apply `parameters` together; on success announce them on `/parameter_events`.
