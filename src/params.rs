@@ -45,6 +45,7 @@ pub struct NodeParams {
     pub min_rate: f64,
     pub max_rate: f64,
     pub autostart: bool,
+    pub use_sim_time: bool,
     pub pipeline: PipelineConfig,
     pub tracker: TrackerConfig,
 }
@@ -62,6 +63,7 @@ impl Default for NodeParams {
             min_rate: 5.0,
             max_rate: 100.0,
             autostart: true,
+            use_sim_time: false,
             pipeline: PipelineConfig::default(),
             tracker: TrackerConfig::default(),
         }
@@ -288,6 +290,13 @@ pub static SPECS: &[Spec] = &[
         (None, START_UP),
         |p| Value::Bool(p.autostart),
         |p, v| v.bool().map(|x| p.autostart = x),
+    ),
+    Spec::new(
+        "use_sim_time",
+        "Take time from /clock (simulation, bag replay with --clock) for diagnostics stamps and input rates, as every ROS 2 node.",
+        (None, START_UP),
+        |p| Value::Bool(p.use_sim_time),
+        |p, v| v.bool().map(|x| p.use_sim_time = x),
     ),
     Spec::new(
         "threads",

@@ -723,3 +723,34 @@ fn lifecycle_transitions_as_rclcpp_lifecycle() {
     let log = r["node_log"].as_str().unwrap();
     assert!(log.contains("/nonexistent/model.onnx"), "{log}");
 }
+
+/// With `use_sim_time` the node's clock is `/clock` (here twice as fast as the wall clock).
+#[test]
+fn sim_time_drives_diagnostics_stamps_and_rates() {
+    let (r, _out) = scenario("sim_time");
+    let stamps: Vec<f64> = arr(&r["diagnostics_stamps"]).iter().map(f).collect();
+    let end = f(&r["sim_time_at_end"]);
+    assert!(stamps.len() >= 2, "{stamps:?}");
+    assert!(
+        stamps.iter().all(|s| (7000.0..=end + 1.0).contains(s)),
+        "diagnostics stamped with /clock: {stamps:?} (simulation ended at {end})"
+    );
+    // Frames at 10 Hz of wall time are 5 Hz of simulated time: the rate of a full window says
+    // which clock the node counts with (10 Hz would be the wall clock).
+    let rates: Vec<f64> = arr(&r["diagnostics"])
+        .iter()
+        .flat_map(|d| arr(d).iter())
+        .filter(|s| s["name"] == "masked_fer: input /cam" && s["values"]["Events in window"] != "0")
+        .map(|s| {
+            s["values"]["Actual frequency (Hz)"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        rates.iter().any(|r| (3.5..=6.5).contains(r)),
+        "input rates in simulated time: {rates:?}"
+    );
+}

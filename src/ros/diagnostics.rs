@@ -9,7 +9,7 @@
 //! and the process's heap: allocations per processed frame and live bytes (a leak shows as a
 //! live heap that keeps growing).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::alloc_count::{resident_bytes, HeapCounters};
 use crate::report::stats::quantile;
@@ -36,7 +36,7 @@ struct Input {
     in_window: u64,
     superseded: u64,
     rejected: u64,
-    last_frame: Option<Instant>,
+    last_frame: Option<Duration>,
     resolution: Option<(usize, usize)>,
     resolution_changes: u64,
     /// Why the graph says no publisher can deliver, if it says so ([`super::input_match`]).
@@ -44,11 +44,13 @@ struct Input {
 }
 
 /// Counters shared by the receiving tasks, the processing thread and the diagnostics timer.
+/// Times (`now`) are the node's ROS clock since its epoch, so rates follow `/clock` with
+/// `use_sim_time`; latencies are wall-clock durations.
 #[derive(Debug)]
 pub struct Stats {
     inputs: Vec<Input>,
-    started: Instant,
-    window_start: Instant,
+    started: Duration,
+    window_start: Duration,
     processed: u64,
     faces: u64,
     window_faces: u64,
@@ -62,8 +64,7 @@ pub struct Stats {
 }
 
 impl Stats {
-    pub fn new(topics: &[String]) -> Self {
-        let now = Instant::now();
+    pub fn new(topics: &[String], now: Duration) -> Self {
         Self {
             inputs: topics
                 .iter()
@@ -87,12 +88,12 @@ impl Stats {
     }
 
     /// A frame arrived on camera `i`; `superseded` when it replaced one not yet processed.
-    pub fn received(&mut self, i: usize, superseded: bool) {
+    pub fn received(&mut self, i: usize, superseded: bool, now: Duration) {
         if let Some(s) = self.inputs.get_mut(i) {
             s.received += 1;
             s.in_window += 1;
             s.superseded += u64::from(superseded);
-            s.last_frame = Some(Instant::now());
+            s.last_frame = Some(now);
         }
     }
 
@@ -145,13 +146,13 @@ impl Stats {
     /// The statuses for the window since the last call, which starts a new window.
     pub fn report(
         &mut self,
+        now: Duration,
         node: &str,
         limits: &Limits,
         about: &[(String, String)],
     ) -> Vec<Status> {
-        let now = Instant::now();
         let window = now
-            .duration_since(self.window_start)
+            .saturating_sub(self.window_start)
             .as_secs_f64()
             .max(1e-3);
         let mut out: Vec<Status> = self
@@ -272,13 +273,13 @@ fn input_status(
     node: &str,
     s: &Input,
     window: f64,
-    now: Instant,
-    started: Instant,
+    now: Duration,
+    started: Duration,
     limits: &Limits,
 ) -> Status {
     let rate = s.in_window as f64 / window;
     let silent = now
-        .duration_since(s.last_frame.unwrap_or(started))
+        .saturating_sub(s.last_frame.unwrap_or(started))
         .as_secs_f64();
     let (level, message) = if s.in_window == 0 {
         let why = s
@@ -339,8 +340,9 @@ mod tests {
 
     #[test]
     fn silent_camera_is_an_error_and_nothing_processed_is_stale() {
-        let mut st = Stats::new(&["/cam".to_string()]);
-        let r = st.report("masked_fer", &LIMITS, &[]);
+        let t = Duration::from_secs(1000);
+        let mut st = Stats::new(&["/cam".to_string()], t);
+        let r = st.report(t + Duration::from_secs(1), "masked_fer", &LIMITS, &[]);
         assert_eq!(r.len(), 2);
         assert_eq!(
             (r[0].level, r[0].name.as_str()),
@@ -355,7 +357,8 @@ mod tests {
         let why = || Some("publisher /cam_driver is best effort".to_string());
         assert_eq!(st.input_problem(0, why()), why());
         assert_eq!(st.input_problem(0, why()), None);
-        let r = st.report("masked_fer", &LIMITS, &[]);
+        let r = st.report(t + Duration::from_secs(2), "masked_fer", &LIMITS, &[]);
+        assert_eq!(r[0].message.split(':').next(), Some("no frames for 2.0 s"));
         assert!(
             r[0].message
                 .ends_with(": publisher /cam_driver is best effort"),
@@ -363,16 +366,20 @@ mod tests {
             r[0].message
         );
         assert_eq!(st.input_problem(0, None), None);
-        assert!(!st.report("masked_fer", &LIMITS, &[])[0]
-            .message
-            .contains("publisher"));
+        assert!(
+            !st.report(t + Duration::from_secs(3), "masked_fer", &LIMITS, &[])[0]
+                .message
+                .contains("publisher")
+        );
     }
 
     #[test]
     fn counts_drops_rejections_and_latency() {
-        let mut st = Stats::new(&["/a".to_string(), "/b".to_string()]);
+        // A simulated clock: ten frames in 0.5 s of its time are 20 Hz, whatever the wall says.
+        let t = |ms: u64| Duration::from_millis(5_000_000 + ms);
+        let mut st = Stats::new(&["/a".to_string(), "/b".to_string()], t(0));
         for i in 0..10 {
-            st.received(0, i % 2 == 1);
+            st.received(0, i % 2 == 1, t(50 * i));
         }
         st.rejected(1, "unknown encoding \"foo\"");
         assert!(!st.resolution(0, (640, 480)));
@@ -380,8 +387,14 @@ mod tests {
         for ms in [10, 20, 30, 40] {
             st.processed(Duration::from_millis(ms), 2);
         }
-        let r = st.report("n", &LIMITS, &[("ONNX Runtime".into(), "1.31.1".into())]);
+        let r = st.report(
+            t(500),
+            "n",
+            &LIMITS,
+            &[("ONNX Runtime".into(), "1.31.1".into())],
+        );
         assert_eq!(r[0].level, OK, "{:?}", r[0]);
+        assert_eq!(value(&r[0], "Actual frequency (Hz)"), "20.00");
         assert_eq!(value(&r[0], "Frames dropped (superseded)"), "5");
         assert_eq!(value(&r[0], "Resolution changes"), "1");
         assert_eq!(r[1].level, ERROR, "camera b sent nothing but a bad frame");
@@ -396,7 +409,7 @@ mod tests {
         assert_eq!(value(&r[2], "Faces found"), "8");
         assert_eq!(value(&r[2], "ONNX Runtime"), "1.31.1");
         // A new window: nothing new arrived.
-        let r = st.report("n", &LIMITS, &[]);
+        let r = st.report(t(1500), "n", &LIMITS, &[]);
         assert_eq!(r[0].level, ERROR);
         assert_eq!(
             (r[2].level, r[2].message.as_str()),

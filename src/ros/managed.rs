@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use super::diagnostics::Stats;
 use super::latest::{lock, Latest};
+use super::messages::{ros_now, RosClock};
 use super::params::ParamStore;
 use super::shared_node::SharedNode;
 use super::worker::{self, Frame, Outputs, Worker};
@@ -74,6 +75,7 @@ impl ManagedNode {
         let mut forwards = Vec::new();
         for (i, topic) in p.image_topics.iter().enumerate() {
             let (latest, stats) = (latest.clone(), self.stats.clone());
+            let clock = self.node.with(|node| node.get_ros_clock());
             let frames = self.node.with(|node| match p.transport {
                 Transport::Raw => node
                     .subscribe::<Image>(topic, qos.clone())
@@ -85,7 +87,7 @@ impl ManagedNode {
                     )
                     .map(|s| s.map(Frame::Compressed).boxed()),
             })?;
-            forwards.push(tokio::spawn(forward(frames, i, latest, stats)));
+            forwards.push(tokio::spawn(forward(frames, i, latest, stats, clock)));
         }
         Ok(forwards)
     }
@@ -97,10 +99,11 @@ async fn forward(
     i: usize,
     latest: Arc<Latest<Frame>>,
     stats: Arc<Mutex<Stats>>,
+    clock: RosClock,
 ) {
     while let Some(frame) = frames.next().await {
         let superseded = latest.put(i, frame);
-        lock(&stats).received(i, superseded);
+        lock(&stats).received(i, superseded, ros_now(&clock));
     }
 }
 

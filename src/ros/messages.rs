@@ -75,13 +75,27 @@ pub fn diagnostics(header: Header, statuses: Vec<Status>) -> DiagnosticArray {
     }
 }
 
-/// Seconds since the Unix epoch as a ROS time (diagnostics are stamped with the wall clock).
-pub fn now_stamp() -> r2r::builtin_interfaces::msg::Time {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+/// The node's ROS clock: the wall clock, or `/clock` with `use_sim_time` (r2r's time source
+/// feeds it). A clock that cannot be read gives 0.
+pub type RosClock = std::sync::Arc<std::sync::Mutex<r2r::Clock>>;
+
+pub fn ros_now(clock: &RosClock) -> std::time::Duration {
+    super::latest::lock(clock).get_now().unwrap_or_default()
+}
+
+/// A time since the epoch as a message stamp.
+pub fn stamp(d: std::time::Duration) -> r2r::builtin_interfaces::msg::Time {
     r2r::builtin_interfaces::msg::Time {
         sec: d.as_secs() as i32,
         nanosec: d.subsec_nanos(),
     }
+}
+
+/// The wall clock as a message stamp.
+pub fn now_stamp() -> r2r::builtin_interfaces::msg::Time {
+    stamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default(),
+    )
 }

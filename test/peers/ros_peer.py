@@ -21,6 +21,8 @@ Scenarios:
                services (a refused one, by id and by label), frames answered only while active,
                the subscription gone and the node's CPU while inactive, transition events,
                shutdown to finalized; then a node whose configure fails (missing model)
+  sim_time     use_sim_time with a /clock running at twice real time: diagnostics stamps and
+               the input rate follow /clock
   replay_parity a params file with non-default tracking and smoothing; frames sent one at a time
                (each after the previous answer, reliable), so every frame is processed; the
                Rust test replays the same frames with the same file and compares
@@ -44,6 +46,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy, HistoryPolicy, qos_profile_
 
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
+from rosgraph_msgs.msg import Clock
 from lifecycle_msgs.msg import Transition, TransitionEvent
 from lifecycle_msgs.srv import ChangeState, GetAvailableTransitions, GetState
 from hri_msgs.msg import Expression, IdsList, NormalizedRegionOfInterest2D
@@ -571,9 +574,42 @@ def scenario_lifecycle(run, peer):
     return rec
 
 
+def scenario_sim_time(run, peer):
+    run.start_node(["-p", "use_sim_time:=true", "-p", "image_topics:=[/cam]", "-p", "diagnostics.period:=1.0"])
+    clock = peer.create_publisher(Clock, "/clock", QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
+    start, t0, stop = 7000.0, time.monotonic(), threading.Event()
+
+    def tick():  # simulated time at twice real time, from 7000 s
+        while not stop.is_set():
+            sim = start + 2 * (time.monotonic() - t0)
+            clock.publish(Clock(clock=Time(sec=int(sim), nanosec=int(sim % 1 * 1e9))))
+            time.sleep(0.01)
+
+    threading.Thread(target=tick, daemon=True).start()
+    stamps = []
+    peer.create_subscription(DiagnosticArray, "/diagnostics",
+                             lambda m: stamps.append(m.header.stamp.sec + m.header.stamp.nanosec * 1e-9), RELIABLE)
+    pub = peer.create_publisher(Image, "/cam", qos_profile_sensor_data)
+    rec = Recorder(peer, "/masked_fer/detections", None)
+    run.rec = rec
+    wait_for(lambda: pub.get_subscription_count() > 0 and clock.get_subscription_count() > 0, 20,
+             "matching with the node")
+    rgb = photo("maksssksksss0.jpg", (320, 240))
+    n = 0
+    end = time.monotonic() + 4.5
+    while time.monotonic() < end:  # 10 Hz of wall time: 5 Hz of simulated time
+        pub.publish(raw_msg(rgb, n))
+        n += 1
+        time.sleep(0.1)
+    stop.set()
+    run.result.update(diagnostics_stamps=list(stamps), sim_time_at_end=start + 2 * (time.monotonic() - t0))
+    return rec
+
+
 SCENARIOS = {"cameras": scenario_cameras, "compressed": scenario_compressed,
              "bad_input": scenario_bad_input, "qos_mismatch": scenario_qos_mismatch,
-             "replay_parity": scenario_replay_parity, "lifecycle": scenario_lifecycle}
+             "replay_parity": scenario_replay_parity, "lifecycle": scenario_lifecycle,
+             "sim_time": scenario_sim_time}
 
 
 def main():

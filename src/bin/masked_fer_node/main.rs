@@ -19,7 +19,7 @@ use masked_fer::ros::diagnostics::{Limits, Stats};
 use masked_fer::ros::latest::lock;
 use masked_fer::ros::lifecycle::{self, Lifecycle};
 use masked_fer::ros::managed::ManagedNode;
-use masked_fer::ros::messages::CdrPublisher;
+use masked_fer::ros::messages::{ros_now, CdrPublisher, RosClock};
 use masked_fer::ros::params::ParamStore;
 use masked_fer::ros::shared_node::SharedNode;
 use masked_fer::ros::worker::Outputs;
@@ -88,7 +88,7 @@ fn run() -> Result<()> {
 
     // Parameters: start-up values from rcl are validated here; a bad one stops start-up.
     let store = ParamStore::from_rcl(&mut lock(&node.params)).context("parameters")?;
-    for name in lock(&node.params).keys().filter(|n| *n != "use_sim_time") {
+    for name in lock(&node.params).keys() {
         log::warn!("ignoring unknown parameter {name:?} (see masked_fer_node --help)");
     }
     let params = store.params.clone();
@@ -96,8 +96,18 @@ fn run() -> Result<()> {
     let param_services = param_services::serve(&mut node, store.clone())
         .context("cannot create the parameter services")?;
 
+    if params.use_sim_time {
+        node.get_time_source()
+            .enable_sim_time(&mut node)
+            .context("use_sim_time: cannot subscribe to /clock")?;
+    }
+    let clock = node.get_ros_clock();
+
     let ort = runtime::init_runtime(None).context("ONNX Runtime")?;
-    let stats = Arc::new(Mutex::new(Stats::new(&params.image_topics)));
+    let stats = Arc::new(Mutex::new(Stats::new(
+        &params.image_topics,
+        ros_now(&clock),
+    )));
     let outputs = Outputs {
         detections: CdrPublisher::create(&mut node, "~/detections", QosProfile::default())
             .context("cannot create ~/detections")?,
@@ -176,6 +186,7 @@ fn run() -> Result<()> {
             store,
             stats,
             managed.clone(),
+            clock,
         ));
         shutdown_signal().await;
         log::info!("shutting down");
@@ -253,6 +264,7 @@ async fn publish_diagnostics(
     store: Arc<Mutex<ParamStore>>,
     stats: Arc<Mutex<Stats>>,
     managed: Arc<Mutex<ManagedNode>>,
+    clock: RosClock,
 ) {
     loop {
         let (period, limits) = {
@@ -271,9 +283,10 @@ async fn publish_diagnostics(
         }
         inputs.check(&node, &stats);
         let about = about(lock(&managed).model_files());
-        let statuses = lock(&stats).report(&node_name, &limits, &about);
+        let now = ros_now(&clock);
+        let statuses = lock(&stats).report(now, &node_name, &limits, &about);
         let header = Header {
-            stamp: messages::now_stamp(),
+            stamp: messages::stamp(now),
             frame_id: String::new(),
         };
         if let Err(e) = publisher.publish(&messages::diagnostics(header, statuses)) {
