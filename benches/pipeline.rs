@@ -1,5 +1,5 @@
 //! Criterion benchmarks per stage: image conversion, each detector at 320x240 and 640x480
-//! frames, classifier at batch 1 and 8. `make bench` (release build, ONNX Runtime 1 thread).
+//! frames, classifier at batch 1 and 8, the ROS4HRI face images. `make bench` (release build, ONNX Runtime 1 thread).
 #![allow(clippy::unwrap_used)] // a panic is a test's (or bench's) failure report
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -119,5 +119,26 @@ fn classifier(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, conversion, detectors, classifier);
+/// The ROS4HRI face images of one face (a 120 px box in a 640x480 frame) at the default 128 px.
+fn face_images(c: &mut Criterion) {
+    use masked_fer::tracking::face_images::{aligned, cropped};
+    let rgb = frame(640, 480);
+    let face = BBox {
+        x0: 260.0,
+        y0: 180.0,
+        x1: 380.0,
+        y1: 300.0,
+    };
+    let mut landmarks = [[0.0; 2]; 5];
+    landmarks[..2].copy_from_slice(&[[290.0, 230.0], [350.0, 240.0]]);
+    let mut g = c.benchmark_group("face_images");
+    g.bench_function("cropped_128", |b| {
+        b.iter(|| black_box(cropped(rgb.view(), &face, 128)))
+    });
+    g.bench_function("aligned_128", |b| {
+        b.iter(|| black_box(aligned(rgb.view(), &face, &landmarks, 128)))
+    });
+}
+
+criterion_group!(benches, conversion, detectors, classifier, face_images);
 criterion_main!(benches);

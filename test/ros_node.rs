@@ -17,8 +17,9 @@ use serde_json::Value;
 
 use masked_fer::config::PipelineConfig;
 use masked_fer::params::SPECS;
-use masked_fer::perception::pipeline::{FrameResult, Pipeline};
+use masked_fer::perception::pipeline::{Face, FrameResult, Pipeline};
 use masked_fer::perception::runtime::init_runtime;
+use masked_fer::tracking::face_images;
 
 #[path = "common/ros.rs"]
 mod ros;
@@ -33,6 +34,10 @@ fn scenario(name: &str) -> (Value, tempfile::TempDir) {
     assert_eq!(result["node_alive_at_end"], true, "{}", result["node_log"]);
     assert_eq!(result["node_exit"], 0, "SIGINT ends the node cleanly");
     (result, out)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn arr(v: &Value) -> &Vec<Value> {
@@ -198,6 +203,46 @@ fn two_raw_cameras_hri_debug_image_diagnostics_and_parameters() {
         "per-face expressions were published: {}",
         r["faces"]
     );
+    // cropped and aligned: 128x128 rgb8, each exactly the library's image of a face of that
+    // camera's frame.
+    let mut images = 0;
+    for (id, face) in r["faces"].as_object().unwrap() {
+        let camera = if id.starts_with("c0f") {
+            "cam_a"
+        } else {
+            "cam_b"
+        };
+        let frame = out.path().join(format!("frames/{camera}.png"));
+        let faces = reference(&frame).faces;
+        let rgb = image::open(&frame).unwrap().to_rgb8();
+        let rgb = ndarray::ArrayView3::from_shape((480, 640, 3), rgb.as_raw()).unwrap();
+        for (kind, make) in [
+            (
+                "cropped",
+                &(|f: &Face| face_images::cropped(rgb, &f.bbox, 128))
+                    as &dyn Fn(&Face) -> image::RgbImage,
+            ),
+            ("aligned", &|f: &Face| {
+                face_images::aligned(rgb, &f.bbox, &f.landmarks, 128)
+            }),
+        ] {
+            let got = arr(&face[kind]);
+            let Some(first) = got.first() else { continue };
+            images += got.len();
+            assert_eq!(
+                (first["width"].as_u64(), first["height"].as_u64()),
+                (Some(128), Some(128))
+            );
+            assert_eq!(first["encoding"], "rgb8");
+            let data = first["data"].as_str().unwrap();
+            let expected: Vec<String> = faces.iter().map(|f| hex(make(f).as_raw())).collect();
+            assert!(
+                expected.iter().any(|e| e == data),
+                "{id} {kind}: not the library's image of any face"
+            );
+        }
+    }
+    assert!(images > 0, "face images were published");
 
     // Debug image: the frame, rgb8, boxes drawn.
     let debug = arr(&r["debug"]);

@@ -12,7 +12,7 @@ use crate::io::bag::{Bag, BagError, BagMessage, BagWriter, TopicInfo};
 use crate::perception::detect::BBox;
 use crate::perception::pipeline::Pipeline;
 use crate::report::stats::Percentiles;
-use crate::tracking::frame::{CameraSession, FrameInput};
+use crate::tracking::frame::{CameraSession, FrameImages, FrameInput};
 use crate::tracking::messages;
 use crate::tracking::track::TrackerConfig;
 
@@ -237,7 +237,10 @@ impl Run<'_> {
             dropped,
             latency_ms: None,
         };
-        let draw = self.options.annotate && self.writer.is_some();
+        let images = FrameImages {
+            debug: self.options.annotate && self.writer.is_some(),
+            ..Default::default()
+        };
         // A topic the bag's index did not list (an unreadable index) is still replayed, with
         // ids as for a single camera.
         let tracker = self.options.tracker;
@@ -247,7 +250,7 @@ impl Run<'_> {
             .or_insert_with(|| CameraSession::new(0, 1, tracker));
         let output = match &parsed {
             _ if dropped => None,
-            Ok(p) => match camera.process(self.pipeline, &p.input(), stamp_ns, draw) {
+            Ok(p) => match camera.process(self.pipeline, &p.input(), stamp_ns, &images) {
                 Ok(out) => Some(out),
                 Err(e) => {
                     record.error = Some(crate::chain(&e));
@@ -294,7 +297,7 @@ impl Run<'_> {
                 }
             }
             if let Some(img) = output.and_then(|o| o.debug_image) {
-                w.write(DEBUG_IMAGE_TOPIC, t, &messages::debug_image(&header, img))?;
+                w.write(DEBUG_IMAGE_TOPIC, t, &messages::image(&header, img))?;
             }
         }
         (self.on_frame)(&record, m.log_time);

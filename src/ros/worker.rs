@@ -22,7 +22,7 @@ use crate::io::bag::msgs::{
 use crate::params::NodeParams;
 use crate::perception::image::RawImage;
 use crate::perception::pipeline::Pipeline;
-use crate::tracking::frame::{CameraSession, FaceOutput, FrameInput};
+use crate::tracking::frame::{CameraSession, FaceOutput, FrameImages, FrameInput};
 use crate::tracking::messages;
 use crate::Error;
 
@@ -69,6 +69,8 @@ pub struct Outputs {
 struct FaceTopics {
     roi: CdrPublisher<NormalizedRegionOfInterest2D>,
     expression: CdrPublisher<Expression>,
+    cropped: CdrPublisher<ImageMsg>,
+    aligned: CdrPublisher<ImageMsg>,
 }
 
 struct Camera {
@@ -169,13 +171,19 @@ impl Worker {
 
     fn frame(&mut self, camera: usize, pending: Pending<Frame>) {
         let header = pending.frame.header();
-        let draw = self.params.publish_debug_image;
+        let p = &self.params;
+        let images = FrameImages {
+            debug: p.publish_debug_image,
+            cropped: p.hri_enabled && p.hri_cropped,
+            aligned: p.hri_enabled && p.hri_aligned,
+            face_size: p.hri_face_size,
+        };
         let input = pending.frame.input();
         let out = match self.cameras[camera].session.process(
             &mut self.pipeline,
             &input,
             header.stamp.as_nanos(),
-            draw,
+            &images,
         ) {
             Ok(out) => out,
             Err(Error::Frame(e)) => return self.reject(camera, &header, &crate::chain(&e)),
@@ -199,7 +207,7 @@ impl Worker {
             self.publish_hri(camera, &header, &out.faces, (out.width, out.height));
         }
         if let Some(img) = out.debug_image {
-            let msg = messages::debug_image(&header, img);
+            let msg = messages::image(&header, img);
             if let Err(e) = self.outputs.debug_image.publish(&msg) {
                 self.log_once(camera, &format!("cannot publish the debug image: {e}"));
             }
@@ -264,6 +272,11 @@ impl Worker {
             let Some(topics) = self.faces.get(id) else {
                 continue;
             };
+            let image = |publisher: &CdrPublisher<ImageMsg>, img: &Option<image::RgbImage>| {
+                img.as_ref().map_or(Ok(()), |i| {
+                    publisher.publish(&messages::image(header, i.clone()))
+                })
+            };
             let sent = topics
                 .roi
                 .publish(&messages::roi(header, face, size))
@@ -271,7 +284,9 @@ impl Worker {
                     face.expression.as_ref().map_or(Ok(()), |e| {
                         topics.expression.publish(&messages::expression(header, e))
                     })
-                });
+                })
+                .and_then(|_| image(&topics.cropped, &face.cropped))
+                .and_then(|_| image(&topics.aligned, &face.aligned));
             if let Err(e) = sent {
                 log::error!("cannot publish face {id}: {e}");
             }
@@ -300,17 +315,13 @@ impl Worker {
     fn create_face_topics(&self, id: &str) -> r2r::Result<FaceTopics> {
         // Reliable, as libhri subscribes.
         self.node.with(|node| {
+            let topic = |name: &str| format!("/humans/faces/{id}/{name}");
+            let qos = QosProfile::default;
             Ok(FaceTopics {
-                roi: CdrPublisher::create(
-                    node,
-                    &format!("/humans/faces/{id}/roi"),
-                    QosProfile::default(),
-                )?,
-                expression: CdrPublisher::create(
-                    node,
-                    &format!("/humans/faces/{id}/expression"),
-                    QosProfile::default(),
-                )?,
+                roi: CdrPublisher::create(node, &topic("roi"), qos())?,
+                expression: CdrPublisher::create(node, &topic("expression"), qos())?,
+                cropped: CdrPublisher::create(node, &topic("cropped"), qos().keep_last(2))?,
+                aligned: CdrPublisher::create(node, &topic("aligned"), qos().keep_last(2))?,
             })
         })
     }
@@ -321,6 +332,8 @@ impl Worker {
                 self.node.with(|node| {
                     t.roi.destroy(node);
                     t.expression.destroy(node);
+                    t.cropped.destroy(node);
+                    t.aligned.destroy(node);
                 });
             }
         }

@@ -11,6 +11,7 @@ use crate::perception::image::{decode_compressed, RawImage, RgbPixels};
 use crate::perception::pipeline::{Face, Pipeline, StageTimes};
 use crate::tracking::annotate::annotated;
 use crate::tracking::expression::{ros4hri_word, valence_arousal};
+use crate::tracking::face_images;
 use crate::tracking::track::{Tracker, TrackerConfig};
 use crate::Error;
 
@@ -59,6 +60,18 @@ impl<'a> FrameInput<'a> {
             FrameInput::Compressed { format, data } => decode_compressed(format, data),
         }
     }
+}
+
+/// The images a frame makes besides its faces, when asked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FrameImages {
+    /// The frame with its faces drawn.
+    pub debug: bool,
+    /// Each confirmed face's [`face_images::cropped`] image, `face_size` pixels square.
+    pub cropped: bool,
+    /// Each confirmed face's [`face_images::aligned`] image.
+    pub aligned: bool,
+    pub face_size: u32,
 }
 
 /// What one frame of one camera produced.
@@ -118,15 +131,15 @@ impl CameraSession {
         )
     }
 
-    /// Decode, detect, classify and track one frame stamped `stamp_ns` (its header stamp);
-    /// `draw` adds the debug image. A frame that cannot be decoded is an [`Error::Frame`] and
-    /// leaves the tracks as they were.
+    /// Decode, detect, classify and track one frame stamped `stamp_ns` (its header stamp), with
+    /// the `images` asked for. A frame that cannot be decoded is an [`Error::Frame`] and leaves
+    /// the tracks as they were.
     pub fn process(
         &mut self,
         pipeline: &mut Pipeline,
         input: &FrameInput<'_>,
         stamp_ns: i64,
-        draw: bool,
+        images: &FrameImages,
     ) -> Result<FrameOutput, Error> {
         self.epoch.get_or_insert_with(|| epoch(stamp_ns));
         let t = Instant::now();
@@ -140,11 +153,25 @@ impl CameraSession {
         self.resolution = Some((width, height));
         let mut result = pipeline.process_rgb(rgb.view())?;
         result.times.decode = decode;
-        let debug_image = draw.then(|| annotated(rgb.view(), &result.faces));
+        let debug_image = images.debug.then(|| annotated(rgb.view(), &result.faces));
+        let mut faces = self.track(pipeline.labels(), &result.faces);
+        for (out, face) in faces
+            .iter_mut()
+            .zip(&result.faces)
+            .filter(|(o, _)| o.confirmed)
+        {
+            let size = images.face_size;
+            out.cropped = images
+                .cropped
+                .then(|| face_images::cropped(rgb.view(), &face.bbox, size));
+            out.aligned = images
+                .aligned
+                .then(|| face_images::aligned(rgb.view(), &face.bbox, &face.landmarks, size));
+        }
         Ok(FrameOutput {
             width,
             height,
-            faces: self.track(pipeline.labels(), &result.faces),
+            faces,
             times: result.times,
             debug_image,
             tracks_restarted,
@@ -182,6 +209,8 @@ impl CameraSession {
                     confirmed: tracked.confirmed,
                     hypotheses,
                     expression,
+                    cropped: None,
+                    aligned: None,
                 }
             })
             .collect()
@@ -213,6 +242,9 @@ pub struct FaceOutput {
     pub hypotheses: Vec<(String, f32)>,
     /// Present when the face has probabilities.
     pub expression: Option<HriExpression>,
+    /// ROS4HRI face images of a confirmed face, when asked for ([`FrameImages`]).
+    pub cropped: Option<image::RgbImage>,
+    pub aligned: Option<image::RgbImage>,
 }
 
 /// The box in [0, 1] image coordinates (xmin, ymin, xmax, ymax), clamped to the image.

@@ -84,8 +84,9 @@ pub fn tracked(header: &Header, ids: Vec<String>) -> IdsList {
     }
 }
 
-/// `~/debug_image`: the frame with faces drawn, rgb8.
-pub fn debug_image(header: &Header, img: image::RgbImage) -> Image {
+/// An rgb8 image: `~/debug_image` (the frame with faces drawn), `/humans/faces/<id>/cropped`
+/// and `/aligned`.
+pub fn image(header: &Header, img: image::RgbImage) -> Image {
     let (width, height) = img.dimensions();
     Image {
         header: header.clone(),

@@ -4,6 +4,7 @@
 
 pub mod annotate;
 pub mod expression;
+pub mod face_images;
 pub mod frame;
 pub mod messages;
 pub mod track;

@@ -138,8 +138,16 @@ class Recorder:
             self.tracked.append({"stamp_ns": ns(m.header.stamp), "ids": list(m.ids)})
             new = [i for i in m.ids if i not in self.faces]
         for i in new:  # subscribe to each new face's topics (reliable, as libhri does)
-            rec = {"roi": [], "expression": []}
+            rec = {"roi": [], "expression": [], "cropped": [], "aligned": []}
             self.faces[i] = rec
+            for kind in ["cropped", "aligned"]:  # the first image in full, then a count
+                self.subs.append(self.node.create_subscription(
+                    Image, f"/humans/faces/{i}/{kind}",
+                    lambda m, rec=rec, kind=kind: rec[kind].append(
+                        {"stamp_ns": ns(m.header.stamp), "width": m.width, "height": m.height,
+                         "encoding": m.encoding,
+                         "data": bytes(m.data).hex() if not rec[kind] else None}),
+                    RELIABLE))
             self.subs.append(self.node.create_subscription(
                 NormalizedRegionOfInterest2D, f"/humans/faces/{i}/roi",
                 lambda m, rec=rec: rec["roi"].append([m.xmin, m.ymin, m.xmax, m.ymax, m.c, ns(m.header.stamp)]),

@@ -44,7 +44,8 @@ Subscribes:   each of image_topics (sensor_msgs/Image), or <topic>/compressed
               (sensor_msgs/CompressedImage) with input_transport:=compressed
 Publishes:    ~/detections (vision_msgs/Detection2DArray), /humans/faces/tracked
               (hri_msgs/IdsList), /humans/faces/<id>/roi (hri_msgs/NormalizedRegionOfInterest2D),
-              /humans/faces/<id>/expression (hri_msgs/Expression), /diagnostics
+              /humans/faces/<id>/expression (hri_msgs/Expression), /humans/faces/<id>/cropped
+              and /aligned (sensor_msgs/Image), /diagnostics
               (diagnostic_msgs/DiagnosticArray), ~/debug_image (sensor_msgs/Image, when enabled)
 Lifecycle:    a managed node (lifecycle_msgs services <node>/change_state, get_state, ...;
               ros2 lifecycle set); autostart:=true (default) configures and activates at once
