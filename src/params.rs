@@ -32,6 +32,19 @@ pub enum Transport {
     Compressed,
 }
 
+impl Transport {
+    /// The topic a camera's images arrive on, and their message type.
+    pub fn input(self, camera: &str) -> (String, &'static str) {
+        match self {
+            Transport::Raw => (camera.to_string(), "sensor_msgs/msg/Image"),
+            Transport::Compressed => (
+                format!("{}/compressed", camera.trim_end_matches('/')),
+                "sensor_msgs/msg/CompressedImage",
+            ),
+        }
+    }
+}
+
 /// Settings of the node (the pipeline's plus the ROS side's).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeParams {

@@ -64,7 +64,13 @@ impl ManagedNode {
         &self.models
     }
 
-    fn subscribe(&self, latest: &Arc<Latest<Frame>>) -> r2r::Result<Vec<JoinHandle<()>>> {
+    /// Subscribe to every camera, each forwarding into `latest`; the forwarding tasks go into
+    /// `forwards` as they start (so a failure part-way leaves nothing unaccounted for).
+    fn subscribe(
+        &self,
+        latest: &Arc<Latest<Frame>>,
+        forwards: &mut Vec<JoinHandle<()>>,
+    ) -> r2r::Result<()> {
         let p = &self.params;
         let qos = QosProfile::sensor_data().keep_last(p.qos_depth);
         let qos = if p.reliable {
@@ -72,24 +78,38 @@ impl ManagedNode {
         } else {
             qos.best_effort()
         };
-        let mut forwards = Vec::new();
-        for (i, topic) in p.image_topics.iter().enumerate() {
-            let (latest, stats) = (latest.clone(), self.stats.clone());
-            let clock = self.node.with(|node| node.get_ros_clock());
+        let clock = self.node.with(|node| node.get_ros_clock());
+        for (i, camera) in p.image_topics.iter().enumerate() {
+            let (topic, _) = p.transport.input(camera);
             let frames = self.node.with(|node| match p.transport {
                 Transport::Raw => node
-                    .subscribe::<Image>(topic, qos.clone())
+                    .subscribe::<Image>(&topic, qos.clone())
                     .map(|s| s.map(Frame::Raw).boxed()),
                 Transport::Compressed => node
-                    .subscribe::<CompressedImage>(
-                        &format!("{}/compressed", topic.trim_end_matches('/')),
-                        qos.clone(),
-                    )
+                    .subscribe::<CompressedImage>(&topic, qos.clone())
                     .map(|s| s.map(Frame::Compressed).boxed()),
             })?;
+            let (latest, stats, clock) = (latest.clone(), self.stats.clone(), clock.clone());
             forwards.push(tokio::spawn(forward(frames, i, latest, stats, clock)));
         }
-        Ok(forwards)
+        Ok(())
+    }
+
+    /// End the processing: drop the subscriptions, stop the thread, take the pipeline and the
+    /// publishers back.
+    fn stop(&mut self, r: Running) -> Result<(), String> {
+        // A subscription whose stream is dropped is removed by r2r at its next message.
+        for f in &r.forwards {
+            f.abort();
+        }
+        r.latest.close();
+        let (pipeline, outputs) = r
+            .worker
+            .join()
+            .map_err(|_| "the processing thread panicked".to_string())?;
+        self.pipeline = Some(pipeline);
+        self.outputs = Some(outputs);
+        Ok(())
     }
 }
 
@@ -120,16 +140,10 @@ impl super::lifecycle::Managed for ManagedNode {
     }
 
     fn activate(&mut self) -> Result<(), String> {
-        let latest = Arc::new(Latest::new(self.params.image_topics.len()));
-        if self.pipeline.is_none() || self.outputs.is_none() {
-            return Err("not configured".into());
-        }
-        let forwards = self
-            .subscribe(&latest)
-            .map_err(|e| format!("cannot subscribe to the cameras: {e}"))?;
         let (Some(pipeline), Some(outputs)) = (self.pipeline.take(), self.outputs.take()) else {
             return Err("not configured".into());
         };
+        let latest = Arc::new(Latest::new(self.params.image_topics.len()));
         let worker = Worker::new(
             pipeline,
             self.node.clone(),
@@ -138,32 +152,31 @@ impl super::lifecycle::Managed for ManagedNode {
             latest.clone(),
             outputs,
         );
+        // A thread that cannot start takes the pipeline and publishers with it: configure again.
         let worker = worker::spawn(worker)
             .map_err(|e| format!("cannot start the processing thread: {e}"))?;
-        self.running = Some(Running {
+        let mut running = Running {
             latest,
-            forwards,
+            forwards: Vec::new(),
             worker,
-        });
-        Ok(())
+        };
+        match self.subscribe(&running.latest, &mut running.forwards) {
+            Ok(()) => {
+                self.running = Some(running);
+                Ok(())
+            }
+            Err(e) => {
+                self.stop(running)?;
+                Err(format!("cannot subscribe to the cameras: {e}"))
+            }
+        }
     }
 
     fn deactivate(&mut self) -> Result<(), String> {
-        let Some(r) = self.running.take() else {
-            return Ok(());
-        };
-        // A subscription whose stream is dropped is removed by r2r at its next message.
-        for f in &r.forwards {
-            f.abort();
+        match self.running.take() {
+            Some(r) => self.stop(r),
+            None => Ok(()),
         }
-        r.latest.close();
-        let (pipeline, outputs) = r
-            .worker
-            .join()
-            .map_err(|_| "the processing thread panicked".to_string())?;
-        self.pipeline = Some(pipeline);
-        self.outputs = Some(outputs);
-        Ok(())
     }
 
     fn cleanup(&mut self) -> Result<(), String> {

@@ -13,7 +13,7 @@ use r2r::std_msgs::msg::Header;
 use r2r::QosProfile;
 
 use masked_fer::alloc_count::CountingAlloc;
-use masked_fer::params::{NodeParams, Transport, SPECS};
+use masked_fer::params::{NodeParams, SPECS};
 use masked_fer::perception::runtime;
 use masked_fer::ros::diagnostics::{Limits, Stats};
 use masked_fer::ros::latest::lock;
@@ -216,13 +216,7 @@ impl Inputs {
         let topics = params
             .image_topics
             .iter()
-            .map(|t| match params.transport {
-                Transport::Raw => (t.clone(), "sensor_msgs/msg/Image"),
-                Transport::Compressed => (
-                    format!("{}/compressed", t.trim_end_matches('/')),
-                    "sensor_msgs/msg/CompressedImage",
-                ),
-            })
+            .map(|t| params.transport.input(t))
             .collect();
         Self {
             namespace,
