@@ -45,6 +45,16 @@ impl Transport {
     }
 }
 
+/// The camera_info topic beside a camera's image topic, as image_transport pairs them: the image
+/// topic's last name replaced by `camera_info` (`/camera/image_raw` -> `/camera/camera_info`).
+pub fn camera_info_topic(camera: &str) -> String {
+    let camera = camera.trim_end_matches('/');
+    match camera.rfind('/') {
+        Some(i) => format!("{}/camera_info", &camera[..i]),
+        None => "camera_info".into(),
+    }
+}
+
 /// Settings of the node (the pipeline's plus the ROS side's).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeParams {
@@ -57,6 +67,9 @@ pub struct NodeParams {
     pub hri_cropped: bool,
     pub hri_aligned: bool,
     pub hri_face_size: u32,
+    pub hri_landmarks: bool,
+    pub hri_tf: bool,
+    pub hri_face_width: f64,
     pub diagnostics_period: f64,
     pub min_rate: f64,
     pub max_rate: f64,
@@ -78,6 +91,9 @@ impl Default for NodeParams {
             hri_cropped: true,
             hri_aligned: true,
             hri_face_size: 128,
+            hri_landmarks: true,
+            hri_tf: true,
+            hri_face_width: 0.15,
             diagnostics_period: 1.0,
             min_rate: 5.0,
             max_rate: 100.0,
@@ -277,7 +293,7 @@ pub static SPECS: &[Spec] = &[
     ),
     Spec::new(
         "hri.enabled",
-        "Publish ROS4HRI topics (/humans/faces/tracked, /humans/faces/<id>/roi, /expression, /cropped and /aligned).",
+        "Publish ROS4HRI topics (/humans/faces/tracked, /humans/faces/<id>/roi, /expression, /landmarks, /cropped and /aligned; face frames on /tf).",
         (None, LIVE),
         |p| Value::Bool(p.hri_enabled),
         |p, v| v.bool().map(|x| p.hri_enabled = x),
@@ -302,6 +318,27 @@ pub static SPECS: &[Spec] = &[
         (Some(Range::Int(16, 1024)), LIVE),
         |p| Value::Integer(i64::from(p.hri_face_size)),
         |p, v| v.i64().map(|x| p.hri_face_size = x as u32),
+    ),
+    Spec::new(
+        "hri.landmarks",
+        "Publish /humans/faces/<id>/landmarks (hri_msgs/FacialLandmarks: the detector's five points at their ROS4HRI indices, normalised).",
+        (None, LIVE),
+        |p| Value::Bool(p.hri_landmarks),
+        |p, v| v.bool().map(|x| p.hri_landmarks = x),
+    ),
+    Spec::new(
+        "hri.tf",
+        "Publish face_<id> and gaze_<id> frames on /tf, placed from the camera's camera_info (the image topic's sibling, as image_transport pairs them) and hri.face_width; without camera_info, none (one warning says why).",
+        (None, LIVE),
+        |p| Value::Bool(p.hri_tf),
+        |p, v| v.bool().map(|x| p.hri_tf = x),
+    ),
+    Spec::new(
+        "hri.face_width",
+        "Nominal face width, metres: a face's distance is where a face this wide fills its detected box.",
+        (Some(Range::Float(0.05, 0.5)), LIVE),
+        |p| Value::Double(p.hri_face_width),
+        |p, v| v.f64().map(|x| p.hri_face_width = x),
     ),
     Spec::new(
         "diagnostics.period",
@@ -613,6 +650,20 @@ mod tests {
         let f = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(f.path(), text).unwrap();
         f
+    }
+
+    #[test]
+    fn camera_info_sits_beside_the_image_topic() {
+        assert_eq!(
+            camera_info_topic("/camera/image_raw"),
+            "/camera/camera_info"
+        );
+        assert_eq!(
+            camera_info_topic("/robot/head/rgb/image_raw/"),
+            "/robot/head/rgb/camera_info"
+        );
+        assert_eq!(camera_info_topic("/cam_a"), "/camera_info");
+        assert_eq!(camera_info_topic("image"), "camera_info");
     }
 
     #[test]

@@ -244,6 +244,103 @@ fn two_raw_cameras_hri_debug_image_diagnostics_and_parameters() {
     }
     assert!(images > 0, "face images were published");
 
+    // Landmarks: the library's five points of a face of that camera's frame, normalised, at
+    // their ROS4HRI indices (pupils, nose, mouth corners), c = the detector's score; the other
+    // 65 empty.
+    let mut landmark_msgs = 0;
+    for (id, face) in r["faces"].as_object().unwrap() {
+        let camera = if id.starts_with("c0f") {
+            "cam_a"
+        } else {
+            "cam_b"
+        };
+        let faces = reference(&out.path().join(format!("frames/{camera}.png"))).faces;
+        for msg in arr(&face["landmarks"]) {
+            landmark_msgs += 1;
+            assert_eq!(
+                (msg["width"].as_u64(), msg["height"].as_u64()),
+                (Some(640), Some(480))
+            );
+            let points: Vec<Vec<f64>> = arr(&msg["points"])
+                .iter()
+                .map(|p| arr(p).iter().map(f).collect())
+                .collect();
+            assert_eq!(points.len(), 70);
+            assert_eq!(points.iter().filter(|p| p[2] > 0.0).count(), 5, "{id}");
+            let matches = |r: &Face| {
+                [68, 69, 30, 48, 54]
+                    .iter()
+                    .zip(&r.landmarks)
+                    .all(|(i, [x, y])| {
+                        let p = &points[*i];
+                        (p[0] - f64::from(*x) / 640.0).abs() < 1e-6
+                            && (p[1] - f64::from(*y) / 480.0).abs() < 1e-6
+                            && (p[2] - f64::from(r.score)).abs() < 1e-6
+                    })
+            };
+            assert!(
+                faces.iter().any(matches),
+                "{id}: not the library's landmarks of any face"
+            );
+        }
+    }
+    assert!(landmark_msgs > 0, "landmarks were published");
+
+    // /tf: each confirmed face's face_<id> in its image's frame, where the pinhole model of the
+    // peer's camera_info (fx 500, fy 520, cx 320, cy 240) puts a 0.15 m face of the library's box
+    // between its eyes; gaze_<id> in face_<id>; stamped like the images.
+    let tf = arr(&r["tf"]);
+    let sent_stamps: BTreeSet<u64> = sent
+        .iter()
+        .map(|s| s["stamp_ns"].as_u64().unwrap())
+        .collect();
+    let mut placed = BTreeSet::new();
+    for t in tf {
+        let child = t["child"].as_str().unwrap();
+        assert!(
+            sent_stamps.contains(&t["stamp_ns"].as_u64().unwrap()),
+            "{t}"
+        );
+        let q: Vec<f64> = arr(&t["q"]).iter().map(f).collect();
+        if let Some(id) = child.strip_prefix("gaze_") {
+            assert_eq!(t["parent"], format!("face_{id}"));
+            assert_eq!(q, [-0.5, 0.5, -0.5, 0.5]);
+            continue;
+        }
+        let id = child
+            .strip_prefix("face_")
+            .expect("face_ or gaze_ frames only");
+        assert!(tracked.contains(id), "{id}");
+        let camera = if id.starts_with("c0f") {
+            "cam_a"
+        } else {
+            "cam_b"
+        };
+        assert_eq!(t["parent"], camera, "the image's frame_id");
+        assert_eq!(q, [0.5, 0.5, -0.5, 0.5]);
+        let xyz: Vec<f64> = arr(&t["t"]).iter().map(f).collect();
+        let faces = reference(&out.path().join(format!("frames/{camera}.png"))).faces;
+        let expected = |r: &Face| {
+            let z = 500.0 * 0.15 / f64::from(r.bbox.x1 - r.bbox.x0);
+            let u = f64::from(r.landmarks[0][0] + r.landmarks[1][0]) / 2.0;
+            let v = f64::from(r.landmarks[0][1] + r.landmarks[1][1]) / 2.0;
+            [(u - 320.0) * z / 500.0, (v - 240.0) * z / 520.0, z]
+        };
+        assert!(
+            faces.iter().any(|r| expected(r)
+                .iter()
+                .zip(&xyz)
+                .all(|(e, g)| (e - g).abs() < 1e-4)),
+            "{id}: {xyz:?} is not where the library's faces are"
+        );
+        assert!((0.1..20.0).contains(&xyz[2]), "{xyz:?}");
+        placed.insert(id.to_string());
+    }
+    assert!(
+        placed.iter().any(|i| i.starts_with("c0f")) && placed.iter().any(|i| i.starts_with("c1f")),
+        "face frames of both cameras: {placed:?}"
+    );
+
     // Debug image: the frame, rgb8, boxes drawn.
     let debug = arr(&r["debug"]);
     assert!(!debug.is_empty());
@@ -476,6 +573,11 @@ fn compressed_input_params_file_and_remaps() {
         "{before:?} {after:?}"
     );
     assert!(before.is_disjoint(&after), "{before:?} {after:?}");
+    // No camera_info beside the camera: no face frames, and one warning that says why.
+    assert!(arr(&r["tf"]).is_empty());
+    let log = r["node_log"].as_str().unwrap();
+    let why = "/robot/camera/image: face frames not published on /tf: no calibrated camera_info on /robot/camera/camera_info yet";
+    assert_eq!(log.matches(why).count(), 1, "{log}");
 }
 
 #[test]

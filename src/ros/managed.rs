@@ -1,22 +1,23 @@
 //! What the node does in each lifecycle transition ([`super::lifecycle`]): configure loads the
-//! models, activate subscribes to the cameras and starts the processing thread, deactivate
+//! models, activate subscribes to the cameras (and their camera_info) and starts the processing thread, deactivate
 //! stops both (an inactive node holds its models and costs almost nothing), cleanup drops the
 //! models, shutdown leaves nothing running.
 
 use std::sync::{Arc, Mutex};
 
 use futures::{Stream, StreamExt};
-use r2r::sensor_msgs::msg::{CompressedImage, Image};
+use r2r::sensor_msgs::msg::{CameraInfo, CompressedImage, Image};
 use r2r::QosProfile;
 use tokio::task::JoinHandle;
 
+use super::camera_info::{self, Calibrations};
 use super::diagnostics::Stats;
 use super::latest::{lock, Latest};
 use super::messages::{ros_now, RosClock};
 use super::params::ParamStore;
 use super::shared_node::SharedNode;
 use super::worker::{self, Frame, Outputs, Worker};
-use crate::params::{NodeParams, Transport};
+use crate::params::{camera_info_topic, NodeParams, Transport};
 use crate::perception::pipeline::Pipeline;
 
 /// The processing while active.
@@ -64,11 +65,13 @@ impl ManagedNode {
         &self.models
     }
 
-    /// Subscribe to every camera, each forwarding into `latest`; the forwarding tasks go into
-    /// `forwards` as they start (so a failure part-way leaves nothing unaccounted for).
+    /// Subscribe to every camera, each forwarding into `latest`, and to its camera_info, kept in
+    /// `calibrations`; the forwarding tasks go into `forwards` as they start (so a failure part-way
+    /// leaves nothing unaccounted for).
     fn subscribe(
         &self,
         latest: &Arc<Latest<Frame>>,
+        calibrations: &Calibrations,
         forwards: &mut Vec<JoinHandle<()>>,
     ) -> r2r::Result<()> {
         let p = &self.params;
@@ -91,6 +94,13 @@ impl ManagedNode {
             })?;
             let (latest, stats, clock) = (latest.clone(), self.stats.clone(), clock.clone());
             forwards.push(tokio::spawn(forward(frames, i, latest, stats, clock)));
+            // Best effort matches every publisher, whatever the images' setting.
+            let info_topic = camera_info_topic(camera);
+            let infos = self.node.with(|node| {
+                node.subscribe::<CameraInfo>(&info_topic, QosProfile::sensor_data().keep_last(1))
+            })?;
+            let follow = camera_info::follow(infos, i, info_topic, calibrations.clone());
+            forwards.push(tokio::spawn(follow));
         }
         Ok(())
     }
@@ -143,13 +153,16 @@ impl super::lifecycle::Managed for ManagedNode {
         let (Some(pipeline), Some(outputs)) = (self.pipeline.take(), self.outputs.take()) else {
             return Err("not configured".into());
         };
-        let latest = Arc::new(Latest::new(self.params.image_topics.len()));
+        let cameras = self.params.image_topics.len();
+        let latest = Arc::new(Latest::new(cameras));
+        let calibrations = camera_info::calibrations(cameras);
         let worker = Worker::new(
             pipeline,
             self.node.clone(),
             self.store.clone(),
             self.stats.clone(),
             latest.clone(),
+            calibrations.clone(),
             outputs,
         );
         // A thread that cannot start takes the pipeline and publishers with it: configure again.
@@ -160,7 +173,7 @@ impl super::lifecycle::Managed for ManagedNode {
             forwards: Vec::new(),
             worker,
         };
-        match self.subscribe(&running.latest, &mut running.forwards) {
+        match self.subscribe(&running.latest, &calibrations, &mut running.forwards) {
             Ok(()) => {
                 self.running = Some(running);
                 Ok(())

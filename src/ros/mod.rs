@@ -2,6 +2,7 @@
 //! parameters, the newest-frame hand-off, the processing thread, message building, diagnostics
 //! and logging. The binary `masked_fer_node` wires them to r2r.
 
+pub mod camera_info;
 pub mod diagnostics;
 pub mod input_match;
 pub mod latest;

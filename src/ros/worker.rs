@@ -10,6 +10,7 @@ use std::time::Duration;
 use r2r::sensor_msgs::msg::{CompressedImage, Image};
 use r2r::QosProfile;
 
+use super::camera_info::Calibrations;
 use super::diagnostics::Stats;
 use super::latest::{lock, Latest, Pending};
 use super::logging::{reason_key, RateLimit};
@@ -17,9 +18,10 @@ use super::messages::{self as ros_messages, CdrPublisher};
 use super::params::ParamStore;
 use super::shared_node::SharedNode;
 use crate::io::bag::msgs::{
-    Detection2DArray, Expression, Header, IdsList, Image as ImageMsg, NormalizedRegionOfInterest2D,
+    Detection2DArray, Expression, FacialLandmarks, Header, IdsList, Image as ImageMsg,
+    NormalizedRegionOfInterest2D, TFMessage,
 };
-use crate::params::NodeParams;
+use crate::params::{camera_info_topic, NodeParams};
 use crate::perception::image::RawImage;
 use crate::perception::pipeline::Pipeline;
 use crate::tracking::frame::{CameraSession, FaceOutput, FrameImages, FrameInput};
@@ -63,12 +65,15 @@ pub struct Outputs {
     pub detections: CdrPublisher<Detection2DArray>,
     pub tracked: CdrPublisher<IdsList>,
     pub debug_image: CdrPublisher<ImageMsg>,
+    /// `/tf`: the face and gaze frames.
+    pub tf: CdrPublisher<TFMessage>,
 }
 
 /// ROS4HRI publishers of one face, created when its track is confirmed, destroyed when retired.
 struct FaceTopics {
     roi: CdrPublisher<NormalizedRegionOfInterest2D>,
     expression: CdrPublisher<Expression>,
+    landmarks: CdrPublisher<FacialLandmarks>,
     cropped: CdrPublisher<ImageMsg>,
     aligned: CdrPublisher<ImageMsg>,
 }
@@ -78,6 +83,8 @@ struct Camera {
     session: CameraSession,
     /// Face ids of this camera's confirmed tracks.
     confirmed: Vec<String>,
+    /// Why its face frames are not on /tf, once said (said again only when the reason changes).
+    no_tf: Option<String>,
 }
 
 pub struct Worker {
@@ -88,6 +95,7 @@ pub struct Worker {
     params: NodeParams,
     stats: Arc<Mutex<Stats>>,
     latest: Arc<Latest<Frame>>,
+    calibrations: Calibrations,
     outputs: Outputs,
     cameras: Vec<Camera>,
     faces: HashMap<String, FaceTopics>,
@@ -101,6 +109,7 @@ impl Worker {
         store: Arc<Mutex<ParamStore>>,
         stats: Arc<Mutex<Stats>>,
         latest: Arc<Latest<Frame>>,
+        calibrations: Calibrations,
         outputs: Outputs,
     ) -> Self {
         let (params, generation) = {
@@ -116,6 +125,7 @@ impl Worker {
                 topic: t.clone(),
                 session: CameraSession::new(i, n, params.tracker),
                 confirmed: Vec::new(),
+                no_tf: None,
             })
             .collect();
         Self {
@@ -126,6 +136,7 @@ impl Worker {
             params,
             stats,
             latest,
+            calibrations,
             outputs,
             cameras,
             faces: HashMap::new(),
@@ -205,6 +216,9 @@ impl Worker {
         self.publish_detections(&header, &out.faces);
         if self.params.hri_enabled {
             self.publish_hri(camera, &header, &out.faces, (out.width, out.height));
+            if self.params.hri_tf {
+                self.publish_face_frames(camera, &header, &out.faces, (out.width, out.height));
+            }
         }
         if let Some(img) = out.debug_image {
             let msg = messages::image(&header, img);
@@ -245,7 +259,7 @@ impl Worker {
         }
     }
 
-    /// `/humans/faces/<id>/{roi,expression}` for this frame's confirmed faces, publishers
+    /// `/humans/faces/<id>/{roi,expression,landmarks,cropped,aligned}` for this frame's confirmed faces, publishers
     /// created and retired with the tracks, then `/humans/faces/tracked` for all cameras.
     fn publish_hri(
         &mut self,
@@ -285,6 +299,11 @@ impl Worker {
                         topics.expression.publish(&messages::expression(header, e))
                     })
                 })
+                .and_then(|_| {
+                    let on = self.params.hri_landmarks;
+                    let msg = on.then(|| messages::landmarks(header, face, size));
+                    msg.map_or(Ok(()), |m| topics.landmarks.publish(&m))
+                })
                 .and_then(|_| image(&topics.cropped, &face.cropped))
                 .and_then(|_| image(&topics.aligned, &face.aligned));
             if let Err(e) = sent {
@@ -312,6 +331,49 @@ impl Worker {
         }
     }
 
+    /// `face_<id>` and `gaze_<id>` of this frame's confirmed faces on /tf, when the camera's
+    /// calibration fits the frame and the frame names its optical frame; else one warning.
+    fn publish_face_frames(
+        &mut self,
+        camera: usize,
+        header: &Header,
+        faces: &[FaceOutput],
+        (width, height): (usize, usize),
+    ) {
+        let confirmed: Vec<&FaceOutput> = faces.iter().filter(|f| f.confirmed).collect();
+        if confirmed.is_empty() {
+            return;
+        }
+        let calibration = lock(&self.calibrations)[camera];
+        let info = camera_info_topic(&self.cameras[camera].topic);
+        let not_published = match calibration {
+            None => Err(format!("no calibrated camera_info on {info} yet")),
+            Some(c) if !c.fits(width, height) => Err(format!(
+                "camera_info on {info} is for {}x{} frames, these are {width}x{height}",
+                c.width, c.height
+            )),
+            Some(_) if header.frame_id.is_empty() => {
+                Err("the frames' header.frame_id is empty".to_string())
+            }
+            Some(c) => Ok(c),
+        };
+        let cam = &mut self.cameras[camera];
+        match not_published {
+            Ok(c) => {
+                cam.no_tf = None;
+                let msg = messages::face_frames(header, &confirmed, &c, self.params.hri_face_width);
+                if let Err(e) = self.outputs.tf.publish(&msg) {
+                    self.log_once(camera, &format!("cannot publish face frames on /tf: {e}"));
+                }
+            }
+            Err(why) if cam.no_tf.as_ref() != Some(&why) => {
+                log::warn!("{}: face frames not published on /tf: {why}", cam.topic);
+                cam.no_tf = Some(why);
+            }
+            Err(_) => {}
+        }
+    }
+
     fn create_face_topics(&self, id: &str) -> r2r::Result<FaceTopics> {
         // Reliable, as libhri subscribes.
         self.node.with(|node| {
@@ -320,6 +382,7 @@ impl Worker {
             Ok(FaceTopics {
                 roi: CdrPublisher::create(node, &topic("roi"), qos())?,
                 expression: CdrPublisher::create(node, &topic("expression"), qos())?,
+                landmarks: CdrPublisher::create(node, &topic("landmarks"), qos())?,
                 cropped: CdrPublisher::create(node, &topic("cropped"), qos().keep_last(2))?,
                 aligned: CdrPublisher::create(node, &topic("aligned"), qos().keep_last(2))?,
             })
@@ -332,6 +395,7 @@ impl Worker {
                 self.node.with(|node| {
                     t.roi.destroy(node);
                     t.expression.destroy(node);
+                    t.landmarks.destroy(node);
                     t.cropped.destroy(node);
                     t.aligned.destroy(node);
                 });

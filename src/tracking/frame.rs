@@ -204,6 +204,7 @@ impl CameraSession {
                 FaceOutput {
                     id: self.face_id(tracked.id),
                     bbox: face.bbox,
+                    landmarks: face.landmarks,
                     score: face.score,
                     track: tracked.id,
                     confirmed: tracked.confirmed,
@@ -233,6 +234,8 @@ pub struct FaceOutput {
     /// ROS4HRI face id ([`face_id`]).
     pub id: String,
     pub bbox: BBox,
+    /// The detector's five points ([`crate::perception::detect::Detection`]), pixels.
+    pub landmarks: [[f32; 2]; 5],
     /// Detector confidence.
     pub score: f32,
     pub track: u64,

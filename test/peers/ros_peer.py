@@ -49,11 +49,12 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rosgraph_msgs.msg import Clock
 from lifecycle_msgs.msg import Transition, TransitionEvent
 from lifecycle_msgs.srv import ChangeState, GetAvailableTransitions, GetState
-from hri_msgs.msg import Expression, IdsList, NormalizedRegionOfInterest2D
+from hri_msgs.msg import Expression, FacialLandmarks, IdsList, NormalizedRegionOfInterest2D
 from rcl_interfaces.msg import Parameter, ParameterEvent, ParameterValue, ParameterType
 from rcl_interfaces.srv import (DescribeParameters, GetParameters, ListParameters, SetParameters,
                                 SetParametersAtomically)
-from sensor_msgs.msg import CompressedImage, Image
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+from tf2_msgs.msg import TFMessage
 from vision_msgs.msg import Detection2DArray
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,6 +111,7 @@ class Recorder:
         self.diagnostics = []
         self.debug = []
         self.faces = {}
+        self.tf = []
         self.subs = [
             node.create_subscription(Detection2DArray, detections_topic, self.on_detections, RELIABLE),
             node.create_subscription(IdsList, "/humans/faces/tracked", self.on_tracked, RELIABLE),
@@ -117,6 +119,8 @@ class Recorder:
         ]
         if debug_topic:
             self.subs.append(node.create_subscription(Image, debug_topic, self.on_debug, RELIABLE))
+        self.subs.append(node.create_subscription(TFMessage, "/tf", self.on_tf,
+                                                  QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)))
 
     def on_detections(self, m):
         with self.lock:
@@ -133,12 +137,20 @@ class Recorder:
                 } for d in m.detections],
             })
 
+    def on_tf(self, m):
+        with self.lock:
+            self.tf.extend({"parent": t.header.frame_id, "child": t.child_frame_id,
+                            "stamp_ns": ns(t.header.stamp),
+                            "t": [t.transform.translation.x, t.transform.translation.y, t.transform.translation.z],
+                            "q": [t.transform.rotation.x, t.transform.rotation.y, t.transform.rotation.z,
+                                  t.transform.rotation.w]} for t in m.transforms)
+
     def on_tracked(self, m):
         with self.lock:
             self.tracked.append({"stamp_ns": ns(m.header.stamp), "ids": list(m.ids)})
             new = [i for i in m.ids if i not in self.faces]
         for i in new:  # subscribe to each new face's topics (reliable, as libhri does)
-            rec = {"roi": [], "expression": [], "cropped": [], "aligned": []}
+            rec = {"roi": [], "expression": [], "cropped": [], "aligned": [], "landmarks": []}
             self.faces[i] = rec
             for kind in ["cropped", "aligned"]:  # the first image in full, then a count
                 self.subs.append(self.node.create_subscription(
@@ -148,6 +160,12 @@ class Recorder:
                          "encoding": m.encoding,
                          "data": bytes(m.data).hex() if not rec[kind] else None}),
                     RELIABLE))
+            self.subs.append(self.node.create_subscription(
+                FacialLandmarks, f"/humans/faces/{i}/landmarks",
+                lambda m, rec=rec: rec["landmarks"].append(
+                    {"stamp_ns": ns(m.header.stamp), "width": m.width, "height": m.height,
+                     "points": [[p.x, p.y, p.c] for p in m.landmarks]}),
+                RELIABLE))
             self.subs.append(self.node.create_subscription(
                 NormalizedRegionOfInterest2D, f"/humans/faces/{i}/roi",
                 lambda m, rec=rec: rec["roi"].append([m.xmin, m.ymin, m.xmax, m.ymax, m.c, ns(m.header.stamp)]),
@@ -287,6 +305,9 @@ def scenario_cameras(run, peer):
         "/cam_a": (peer.create_publisher(Image, "/cam_a", qos_profile_sensor_data), photo("maksssksksss0.jpg", (640, 480)), "rgb8"),
         "/cam_b": (peer.create_publisher(Image, "/cam_b", qos_profile_sensor_data), photo("maksssksksss6.jpg", (640, 480)), "bgr8"),
     }
+    # Both cameras' image topics are top-level, so image_transport's sibling is /camera_info.
+    info_pub = peer.create_publisher(CameraInfo, "/camera_info", qos_profile_sensor_data)
+    info = CameraInfo(width=640, height=480, k=[500.0, 0.0, 320.0, 0.0, 520.0, 240.0, 0.0, 0.0, 1.0])
     rec = Recorder(peer, "/masked_fer/detections", "/masked_fer/debug_image")
     run.rec = rec
     for name, (_, rgb, _) in cams.items():
@@ -298,6 +319,7 @@ def scenario_cameras(run, peer):
     for i in range(12):  # 10 Hz, both cameras
         for name, (pub, rgb, enc) in cams.items():
             pub.publish(raw_msg(rgb, n, enc, frame_id=name.strip("/")))
+            info_pub.publish(info)
             sent.append({"camera": name, "stamp_ns": ns(stamp(n))})
             n += 1
         time.sleep(0.1)
@@ -643,7 +665,8 @@ def main():
         if rec is not None:
             with rec.lock:
                 run.result.update(detections=rec.detections, tracked=rec.tracked,
-                                  diagnostics=rec.diagnostics, debug=rec.debug, faces=rec.faces)
+                                  diagnostics=rec.diagnostics, debug=rec.debug, faces=rec.faces,
+                                  tf=rec.tf)
         (run.out / "result.json").write_text(json.dumps(run.result, indent=1))
     # rclpy's teardown with the spinning thread still running can abort; the results are written.
     sys.stdout.flush()

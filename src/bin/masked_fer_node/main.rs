@@ -41,11 +41,13 @@ Usage:
   ros2 launch masked_fer masked_fer.launch.py image_topics:=/camera/image_raw
 
 Subscribes:   each of image_topics (sensor_msgs/Image), or <topic>/compressed
-              (sensor_msgs/CompressedImage) with input_transport:=compressed
+              (sensor_msgs/CompressedImage) with input_transport:=compressed; the
+              camera_info beside each (sensor_msgs/CameraInfo, for the face frames on /tf)
 Publishes:    ~/detections (vision_msgs/Detection2DArray), /humans/faces/tracked
               (hri_msgs/IdsList), /humans/faces/<id>/roi (hri_msgs/NormalizedRegionOfInterest2D),
-              /humans/faces/<id>/expression (hri_msgs/Expression), /humans/faces/<id>/cropped
-              and /aligned (sensor_msgs/Image), /diagnostics
+              /humans/faces/<id>/expression (hri_msgs/Expression), /humans/faces/<id>/landmarks
+              (hri_msgs/FacialLandmarks), /humans/faces/<id>/cropped and /aligned
+              (sensor_msgs/Image), /tf (face_<id>, gaze_<id>; from camera_info), /diagnostics
               (diagnostic_msgs/DiagnosticArray), ~/debug_image (sensor_msgs/Image, when enabled)
 Lifecycle:    a managed node (lifecycle_msgs services <node>/change_state, get_state, ...;
               ros2 lifecycle set); autostart:=true (default) configures and activates at once
@@ -120,6 +122,9 @@ fn run() -> Result<()> {
             QosProfile::default().keep_last(2),
         )
         .context("cannot create ~/debug_image")?,
+        // As tf2's TransformBroadcaster: reliable, keep last 100.
+        tf: CdrPublisher::create(&mut node, "/tf", QosProfile::default().keep_last(100))
+            .context("cannot create /tf")?,
     };
     let diagnostics = node
         .create_publisher::<DiagnosticArray>("/diagnostics", QosProfile::default())

@@ -166,6 +166,46 @@ pub struct IdsList {
     pub ids: Vec<String>,
 }
 
+/// hri_msgs/msg/NormalizedPointOfInterest2D
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct NormalizedPointOfInterest2D {
+    pub x: f32,
+    pub y: f32,
+    pub c: f32,
+}
+
+/// hri_msgs/msg/FacialLandmarks; the 70 landmarks (a fixed-size array) as 7 rows of 10 (same
+/// bytes, no length).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FacialLandmarks {
+    pub header: Header,
+    pub landmarks: [[NormalizedPointOfInterest2D; 10]; 7],
+    pub height: u32,
+    pub width: u32,
+}
+
+impl FacialLandmarks {
+    /// The landmark with ROS4HRI index `i` (0..70).
+    pub fn landmark_mut(&mut self, i: usize) -> &mut NormalizedPointOfInterest2D {
+        &mut self.landmarks[i / 10][i % 10]
+    }
+}
+
+/// geometry_msgs/msg/TransformStamped (translation x,y,z in metres; rotation x,y,z,w)
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransformStamped {
+    pub header: Header,
+    pub child_frame_id: String,
+    pub translation: [f64; 3],
+    pub rotation: [f64; 4],
+}
+
+/// tf2_msgs/msg/TFMessage
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TFMessage {
+    pub transforms: Vec<TransformStamped>,
+}
+
 /// A mirrored ROS 2 message type and its full name, as topics and bag schemas name it.
 pub trait RosMessage: Serialize {
     const TYPE: &'static str;
@@ -186,6 +226,8 @@ ros_message!(
     Expression => "hri_msgs/msg/Expression",
     NormalizedRegionOfInterest2D => "hri_msgs/msg/NormalizedRegionOfInterest2D",
     IdsList => "hri_msgs/msg/IdsList",
+    FacialLandmarks => "hri_msgs/msg/FacialLandmarks",
+    TFMessage => "tf2_msgs/msg/TFMessage",
 );
 
 /// Decode a CDR payload with its 4-byte encapsulation header (0x00 0x01 = little endian,
