@@ -140,5 +140,57 @@ fn face_images(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, conversion, detectors, classifier, face_images);
+/// The per-face ROS4HRI messages besides the images: landmarks and the /tf frames, built and
+/// CDR-encoded as the node publishes them.
+fn face_messages(c: &mut Criterion) {
+    use masked_fer::io::bag::msgs::{to_cdr, Header};
+    use masked_fer::tracking::face_frames::Pinhole;
+    use masked_fer::tracking::frame::FaceOutput;
+    use masked_fer::tracking::messages::{face_frames, landmarks};
+    let face = FaceOutput {
+        id: "f1_lfls".into(),
+        bbox: BBox {
+            x0: 260.0,
+            y0: 180.0,
+            x1: 380.0,
+            y1: 300.0,
+        },
+        landmarks: [
+            [290.0, 230.0],
+            [350.0, 240.0],
+            [320.0, 260.0],
+            [300.0, 280.0],
+            [340.0, 280.0],
+        ],
+        score: 0.9,
+        track: 1,
+        confirmed: true,
+        hypotheses: Vec::new(),
+        expression: None,
+        cropped: None,
+        aligned: None,
+    };
+    let header = Header {
+        frame_id: "camera_optical".into(),
+        ..Default::default()
+    };
+    let k = [500.0, 0.0, 320.0, 0.0, 500.0, 240.0, 0.0, 0.0, 1.0];
+    let camera = Pinhole::from_k(&k, 640, 480).expect("a calibrated camera");
+    let mut g = c.benchmark_group("face_messages");
+    g.bench_function("landmarks", |b| {
+        b.iter(|| black_box(to_cdr(&landmarks(&header, &face, (640, 480)))))
+    });
+    g.bench_function("tf_frames", |b| {
+        b.iter(|| black_box(to_cdr(&face_frames(&header, &[&face], &camera, 0.15))))
+    });
+}
+
+criterion_group!(
+    benches,
+    conversion,
+    detectors,
+    classifier,
+    face_images,
+    face_messages
+);
 criterion_main!(benches);

@@ -136,7 +136,8 @@ export LD_LIBRARY_PATH="\$MASKED_FER_NODE_LD_LIBRARY_PATH"
 export PYTHONPATH="$site${iface_py}"
 export PATH="$venv/bin:$ros/cargo/bin:\$PATH"
 export ROS_LOG_DIR="\${ROS_LOG_DIR:-$ros/log}"
-# Best-effort 640x480 frames need Fast DDS's large-data transport on loopback (facts.md).
-export FASTDDS_BUILTIN_TRANSPORTS="\${FASTDDS_BUILTIN_TRANSPORTS:-LARGE_DATA?max_msg_size=2MB&sockets_size=4MB}"
+# Fast DDS transports: large shared-memory segments between Fast DDS processes (best-effort
+# 640x480 frames arrive whole, facts.md) and UDPv4 for other hosts and DDS vendors.
+export FASTRTPS_DEFAULT_PROFILES_FILE="\${FASTRTPS_DEFAULT_PROFILES_FILE:-$root/params/fastdds_profile.xml}"
 EOF
 say "ready: source $ros/env.sh"

@@ -901,3 +901,68 @@ fn sim_time_drives_diagnostics_stamps_and_rates() {
         "input rates in simulated time: {rates:?}"
     );
 }
+
+/// A camera on another DDS vendor: `test/peers/cyclone_camera.py` publishes 320x240 frames with
+/// Cyclone DDS (raw DDS, ROS 2's type and topic names) and reads the node's answers the same way;
+/// the node runs on Fast DDS with the generated environment's transports
+/// (params/fastdds_profile.xml: UDPv4 besides shared memory).
+#[test]
+fn a_cyclone_dds_camera_is_answered() {
+    let out = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = ros::isolated("", out.path())
+        .arg(repo.join(".venv-test/bin/python"))
+        .arg(repo.join("test/peers/cyclone_camera.py"))
+        .arg("--node")
+        .arg(env!("CARGO_BIN_EXE_masked_fer_node"))
+        .args(["--topic", "/cyclone_cam", "--frames", "20", "--rate", "5"])
+        .arg("--photo")
+        .arg(repo.join("test/data/face_mask/images/maksssksksss0.jpg"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let r = ros::result(out.path(), &run);
+    let log = r["node_log"].as_str().unwrap_or_default();
+    assert_eq!(
+        r["matched"], true,
+        "the Cyclone camera never matched the node:\n{log}"
+    );
+    assert_eq!(
+        (&r["node_alive_at_end"], &r["node_exit"]),
+        (&Value::Bool(true), &Value::from(0)),
+        "{log}"
+    );
+    let sent: BTreeSet<u64> = arr(&r["sent"])
+        .iter()
+        .map(|s| s.as_u64().unwrap())
+        .collect();
+    let answers = arr(&r["answers"]);
+    // Best effort over UDP may lose frames; the newest one is always answered when it arrives.
+    assert!(
+        answers.len() >= 5,
+        "{} of {} frames answered:\n{log}",
+        answers.len(),
+        sent.len()
+    );
+    let expected = reference(&out.path().join("frame.png"));
+    assert!(!expected.faces.is_empty());
+    for a in answers {
+        assert!(sent.contains(&a["stamp_ns"].as_u64().unwrap()), "{a}");
+        assert_eq!(a["frame_id"], "cyclone_camera");
+        let faces = arr(&a["faces"]);
+        assert_eq!(faces.len(), expected.faces.len(), "{a}");
+        for (got, want) in faces.iter().zip(&expected.faces) {
+            let (cx, cy) = want.bbox.center();
+            assert!(
+                (f(&got["cx"]) - f64::from(cx)).abs() < 1e-3,
+                "{got} vs {want:?}"
+            );
+            assert!(
+                (f(&got["cy"]) - f64::from(cy)).abs() < 1e-3,
+                "{got} vs {want:?}"
+            );
+            assert!((f(&got["w"]) - f64::from(want.bbox.width())).abs() < 1e-3);
+        }
+    }
+}
