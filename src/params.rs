@@ -462,6 +462,27 @@ pub static SPECS: &[Spec] = &[
         |p, v| v.i64().map(|x| p.pipeline.detector.max_faces = x as usize),
     ),
     Spec::new(
+        "detector.keyframe_interval",
+        "Run the full-frame detector every N-th frame of a camera (and at once when a followed face is lost); in between, detect only in a region around each face of the previous frame. 1: every frame.",
+        (Some(DetectorConfig::KEYFRAME_INTERVAL), LIVE),
+        |p| Value::Integer(i64::from(p.pipeline.detector.keyframe_interval)),
+        |p, v| v.i64().map(|x| p.pipeline.detector.keyframe_interval = x as u32),
+    ),
+    Spec::new(
+        "detector.region_size",
+        "Network input side, pixels, for the regions between keyframes (blazeface: 128 only).",
+        (Some(DetectorConfig::REGION_SIZE), START_UP),
+        |p| Value::Integer(i64::from(p.pipeline.detector.region_size)),
+        |p, v| v.i64().map(|x| p.pipeline.detector.region_size = x as u32),
+    ),
+    Spec::new(
+        "detector.region_margin",
+        "A region between keyframes is the face's box widened by this fraction of its longer side on every side.",
+        (Some(DetectorConfig::REGION_MARGIN), LIVE),
+        |p| Value::Double(f64::from(p.pipeline.detector.region_margin)),
+        |p, v| v.f64().map(|x| p.pipeline.detector.region_margin = x as f32),
+    ),
+    Spec::new(
         "classifier.enabled",
         "Classify expressions (false: detection and tracking only).",
         (None, START_UP),

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::config::PipelineConfig;
 use crate::perception::classify::Classifier;
-use crate::perception::detect::{BBox, Detector};
+use crate::perception::detect::{BBox, Detection, Detector};
 use crate::perception::image::{decode_compressed, RawImage};
 use crate::perception::models;
 use crate::Error;
@@ -47,6 +47,8 @@ pub struct FrameResult {
 
 pub struct Pipeline {
     detector: Detector,
+    /// The same network at `detector.region_size`, for regions around followed faces.
+    region_detector: Detector,
     classifier: Option<Classifier>,
     detector_model: PathBuf,
     config: PipelineConfig,
@@ -74,6 +76,8 @@ impl Pipeline {
             &config.models_dir,
         );
         let detector = Detector::open(&config.detector, detector_model.clone(), config.threads)?;
+        let regions = config.detector.for_regions();
+        let region_detector = Detector::open(&regions, detector_model.clone(), config.threads)?;
         let classifier = if config.classifier.enabled {
             Some(open_classifier(&config)?)
         } else {
@@ -81,6 +85,7 @@ impl Pipeline {
         };
         Ok(Self {
             detector,
+            region_detector,
             classifier,
             detector_model,
             config,
@@ -116,6 +121,7 @@ impl Pipeline {
     ) -> Result<(), crate::config::ConfigError> {
         config.validate()?;
         self.detector.set_limits(config);
+        self.region_detector.set_limits(&config.for_regions());
         self.config.detector.copy_limits(config);
         Ok(())
     }
@@ -143,15 +149,46 @@ impl Pipeline {
     ) -> Result<FrameResult, Error> {
         let (height, width, _) = rgb.dim();
         let t = Instant::now();
-        let detections = self.detector.detect(rgb)?;
+        let detections = self.detect(rgb, None)?;
         let detect = t.elapsed();
         let t = Instant::now();
+        let faces = self.classify(rgb, detections)?;
+        Ok(FrameResult {
+            width,
+            height,
+            faces,
+            times: StageTimes {
+                decode,
+                detect,
+                classify: t.elapsed(),
+            },
+        })
+    }
+
+    /// Faces in the whole frame, or only inside `regions` (boxes in the frame's pixels, at
+    /// `detector.region_size`) when given.
+    pub fn detect(
+        &mut self,
+        rgb: ArrayView3<'_, u8>,
+        regions: Option<&[BBox]>,
+    ) -> Result<Vec<Detection>, Error> {
+        match regions {
+            None => self.detector.detect(rgb),
+            Some(r) => self.region_detector.detect_regions(rgb, r),
+        }
+    }
+
+    /// The expression of each detected face (none when classification is off).
+    pub fn classify(
+        &mut self,
+        rgb: ArrayView3<'_, u8>,
+        detections: Vec<Detection>,
+    ) -> Result<Vec<Face>, Error> {
         let boxes: Vec<BBox> = detections.iter().map(|d| d.bbox).collect();
         let probs = match self.classifier.as_mut() {
             Some(c) => c.classify(rgb, &boxes)?,
             None => vec![Vec::new(); boxes.len()],
         };
-        let classify = t.elapsed();
         let labels = self.labels();
         let faces = detections
             .into_iter()
@@ -170,15 +207,6 @@ impl Pipeline {
                 }
             })
             .collect();
-        Ok(FrameResult {
-            width,
-            height,
-            faces,
-            times: StageTimes {
-                decode,
-                detect,
-                classify,
-            },
-        })
+        Ok(faces)
     }
 }

@@ -54,6 +54,10 @@ pub struct Stats {
     processed: u64,
     faces: u64,
     window_faces: u64,
+    /// Frames of this window that went through the full-frame detector.
+    window_keyframes: u64,
+    /// Whether the last frame did.
+    last_keyframe: Option<bool>,
     window_latencies_ms: Vec<f64>,
     window_rejected: u64,
     window_failures: u64,
@@ -78,6 +82,8 @@ impl Stats {
             processed: 0,
             faces: 0,
             window_faces: 0,
+            window_keyframes: 0,
+            last_keyframe: None,
             window_latencies_ms: Vec::new(),
             window_rejected: 0,
             window_failures: 0,
@@ -131,11 +137,14 @@ impl Stats {
         s.problem.clone().filter(|_| new)
     }
 
-    /// A frame was processed and its results published.
-    pub fn processed(&mut self, latency: Duration, faces: usize) {
+    /// A frame was processed and its results published; `keyframe`: the whole frame went
+    /// through the detector (else regions around followed faces).
+    pub fn processed(&mut self, latency: Duration, faces: usize, keyframe: bool) {
         self.processed += 1;
         self.faces += faces as u64;
         self.window_faces += faces as u64;
+        self.window_keyframes += u64::from(keyframe);
+        self.last_keyframe = Some(keyframe);
         self.window_latencies_ms.push(latency.as_secs_f64() * 1e3);
     }
 
@@ -166,6 +175,7 @@ impl Stats {
         }
         self.window_start = now;
         self.window_faces = 0;
+        self.window_keyframes = 0;
         self.window_latencies_ms.clear();
         self.window_rejected = 0;
         self.window_failures = 0;
@@ -221,6 +231,19 @@ impl Stats {
             kv(
                 "Faces per second",
                 format!("{:.2}", self.window_faces as f64 / window),
+            ),
+            kv(
+                "Keyframes per second",
+                format!("{:.2}", self.window_keyframes as f64 / window),
+            ),
+            kv(
+                "Detection mode",
+                match self.last_keyframe {
+                    None => "n/a",
+                    Some(true) => "full frame",
+                    Some(false) => "regions",
+                }
+                .into(),
             ),
             kv("Frames processed", self.processed.to_string()),
             kv("Faces found", self.faces.to_string()),
@@ -385,7 +408,7 @@ mod tests {
         assert!(!st.resolution(0, (640, 480)));
         assert!(st.resolution(0, (320, 240)));
         for ms in [10, 20, 30, 40] {
-            st.processed(Duration::from_millis(ms), 2);
+            st.processed(Duration::from_millis(ms), 2, ms <= 20);
         }
         let r = st.report(
             t(500),
@@ -407,6 +430,8 @@ mod tests {
         assert_eq!(value(&r[2], "Latency p50 (ms)"), "30.00");
         assert_eq!(value(&r[2], "Latency max (ms)"), "40.00");
         assert_eq!(value(&r[2], "Faces found"), "8");
+        assert_eq!(value(&r[2], "Keyframes per second"), "4.00");
+        assert_eq!(value(&r[2], "Detection mode"), "regions");
         assert_eq!(value(&r[2], "ONNX Runtime"), "1.31.1");
         // A new window: nothing new arrived.
         let r = st.report(t(1500), "n", &LIMITS, &[]);

@@ -226,7 +226,8 @@ impl Worker {
                 self.log_once(camera, &format!("cannot publish the debug image: {e}"));
             }
         }
-        lock(&self.stats).processed(pending.arrived.elapsed(), out.faces.len());
+        let latency = pending.arrived.elapsed();
+        lock(&self.stats).processed(latency, out.faces.len(), out.keyframe);
     }
 
     fn publish_detections(&mut self, header: &Header, faces: &[FaceOutput]) {

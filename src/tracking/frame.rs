@@ -6,12 +6,13 @@
 
 use std::time::Instant;
 
-use crate::perception::detect::BBox;
+use crate::perception::detect::{iou, BBox};
 use crate::perception::image::{decode_compressed, RawImage, RgbPixels};
 use crate::perception::pipeline::{Face, Pipeline, StageTimes};
 use crate::tracking::annotate::annotated;
 use crate::tracking::expression::{ros4hri_word, valence_arousal};
 use crate::tracking::face_images;
+use crate::tracking::keyframes::{all_found, Keyframes};
 use crate::tracking::track::{Tracker, TrackerConfig};
 use crate::Error;
 
@@ -84,6 +85,9 @@ pub struct FrameOutput {
     pub debug_image: Option<image::RgbImage>,
     /// The resolution changed since the previous frame, so the face tracks were restarted.
     pub tracks_restarted: bool,
+    /// The whole frame went through the detector: a scheduled keyframe, or a region frame that
+    /// lost a followed face ([`crate::tracking::keyframes`]).
+    pub keyframe: bool,
 }
 
 /// The per-camera state: its face tracker, its place among the cameras and its epoch (for face
@@ -93,6 +97,7 @@ pub struct CameraSession {
     cameras: usize,
     epoch: Option<String>,
     tracker: Tracker,
+    keyframes: Keyframes,
     resolution: Option<(usize, usize)>,
 }
 
@@ -104,6 +109,7 @@ impl CameraSession {
             cameras,
             epoch: None,
             tracker: Tracker::new(tracker),
+            keyframes: Keyframes::default(),
             resolution: None,
         }
     }
@@ -149,17 +155,47 @@ impl CameraSession {
         let tracks_restarted = self.resolution.is_some_and(|r| r != (width, height));
         if tracks_restarted {
             self.tracker.clear();
+            self.keyframes.reset();
         }
         self.resolution = Some((width, height));
-        let mut result = pipeline.process_rgb(rgb.view())?;
-        result.times.decode = decode;
-        let debug_image = images.debug.then(|| annotated(rgb.view(), &result.faces));
-        let mut faces = self.track(pipeline.labels(), &result.faces);
-        for (out, face) in faces
-            .iter_mut()
-            .zip(&result.faces)
-            .filter(|(o, _)| o.confirmed)
-        {
+        let d = &pipeline.config().detector;
+        let followed = self.tracker.followed();
+        let live: Vec<BBox> = followed.iter().map(|(b, _)| *b).collect();
+        let (interval, margin, threshold) =
+            (d.keyframe_interval, d.region_margin, d.score_threshold);
+        let regions = self
+            .keyframes
+            .plan(interval, margin, &live, (width, height));
+        let t = Instant::now();
+        let mut detections = pipeline.detect(rgb.view(), regions.as_deref())?;
+        // Below the detection threshold a region keeps only what continues a track.
+        let min_iou = self.tracker.config().min_iou;
+        let continues = |b: &BBox| live.iter().any(|l| iou(l, b) >= min_iou);
+        detections.retain(|f| f.score >= threshold || continues(&f.bbox));
+        let regions_count = regions.as_ref().map(Vec::len);
+        self.keyframes
+            .measured(regions_count, t.elapsed().as_secs_f64());
+        let mut keyframe = regions.is_none();
+        let seen: Vec<BBox> = followed.iter().filter(|f| f.1).map(|f| f.0).collect();
+        let found: Vec<BBox> = detections.iter().map(|d| d.bbox).collect();
+        if !keyframe && !all_found(&seen, &found, min_iou) {
+            let full = Instant::now();
+            detections = pipeline.detect(rgb.view(), None)?;
+            self.keyframes.measured(None, full.elapsed().as_secs_f64());
+            self.keyframes.keyframe();
+            keyframe = true;
+        }
+        let detect = t.elapsed();
+        let t = Instant::now();
+        let detected = pipeline.classify(rgb.view(), detections)?;
+        let times = StageTimes {
+            decode,
+            detect,
+            classify: t.elapsed(),
+        };
+        let debug_image = images.debug.then(|| annotated(rgb.view(), &detected));
+        let mut faces = self.track(pipeline.labels(), &detected);
+        for (out, face) in faces.iter_mut().zip(&detected).filter(|(o, _)| o.confirmed) {
             let size = images.face_size;
             out.cropped = images
                 .cropped
@@ -172,9 +208,10 @@ impl CameraSession {
             width,
             height,
             faces,
-            times: result.times,
+            times,
             debug_image,
             tracks_restarted,
+            keyframe,
         })
     }
 

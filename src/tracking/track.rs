@@ -83,6 +83,10 @@ impl Tracker {
         }
     }
 
+    pub fn config(&self) -> &TrackerConfig {
+        &self.config
+    }
+
     /// New matching and smoothing settings, applied from the next frame; tracks are kept.
     pub fn set_config(&mut self, config: TrackerConfig) {
         self.config = config;
@@ -99,6 +103,15 @@ impl Tracker {
             .iter()
             .filter(|t| t.confirmed)
             .map(|t| t.id)
+            .collect()
+    }
+
+    /// The last box of every live track, and whether it was seen in the last frame (the faces
+    /// to follow into the next one).
+    pub fn followed(&self) -> Vec<(BBox, bool)> {
+        self.tracks
+            .iter()
+            .map(|t| (t.bbox, t.misses == 0))
             .collect()
     }
 

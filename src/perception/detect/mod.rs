@@ -13,7 +13,7 @@ pub use nms::iou;
 
 use std::path::PathBuf;
 
-use ndarray::ArrayView3;
+use ndarray::{s, ArrayView3};
 
 use onnx::LetterboxedModel;
 use serde::{Deserialize, Serialize};
@@ -114,6 +114,13 @@ pub struct DetectorConfig {
     pub min_face_size: f32,
     /// Most faces returned per frame (highest scores first).
     pub max_faces: usize,
+    /// Run the full-frame detector on every N-th frame only (and when a followed face is lost);
+    /// in between, detect only in a region around each followed face. 1 = every frame.
+    pub keyframe_interval: u32,
+    /// Network input side for those regions (square; BlazeFace: 128 only).
+    pub region_size: u32,
+    /// A region is the face's box widened by this fraction of its longer side on every side.
+    pub region_margin: f32,
 }
 
 impl Default for DetectorConfig {
@@ -137,6 +144,9 @@ impl DetectorConfig {
             nms_iou: iou,
             min_face_size: 8.0,
             max_faces: 32,
+            keyframe_interval: 1,
+            region_size: 128,
+            region_margin: 0.5,
         }
     }
 
@@ -146,6 +156,21 @@ impl DetectorConfig {
         self.nms_iou = from.nms_iou;
         self.min_face_size = from.min_face_size;
         self.max_faces = from.max_faces;
+        self.keyframe_interval = from.keyframe_interval;
+        self.region_margin = from.region_margin;
+    }
+
+    /// The settings of the detector that looks inside regions around followed faces: the same
+    /// at `region_size`, keeping a face down to half the score threshold (a known face is
+    /// followed with hysteresis, as trackers do; a region that re-found 150 of 182 faces at 0.6
+    /// re-found 167 at 0.3: decision 12).
+    pub fn for_regions(&self) -> Self {
+        Self {
+            input_width: self.region_size,
+            input_height: self.region_size,
+            score_threshold: self.score_threshold * 0.5,
+            ..self.clone()
+        }
     }
 
     /// Accepted ranges (see [`Range`]).
@@ -154,22 +179,35 @@ impl DetectorConfig {
     pub const NMS_IOU: Range = Range::Float(0.0, 1.0);
     pub const MIN_FACE_SIZE: Range = Range::Float(0.0, 4096.0);
     pub const MAX_FACES: Range = Range::Int(1, 1000);
+    pub const KEYFRAME_INTERVAL: Range = Range::Int(1, 1000);
+    pub const REGION_SIZE: Range = Range::Int(32, 1024);
+    pub const REGION_MARGIN: Range = Range::Float(0.0, 4.0);
 
     pub fn validate(&self) -> Result<(), ConfigError> {
         Self::INPUT_SIDE.check("detector.input_width", f64::from(self.input_width))?;
         Self::INPUT_SIDE.check("detector.input_height", f64::from(self.input_height))?;
-        if self.kind == DetectorKind::Blazeface
-            && (self.input_width, self.input_height) != (128, 128)
-        {
-            return Err(ConfigError::Invalid {
-                name: "detector.input_width",
+        Self::REGION_SIZE.check("detector.region_size", f64::from(self.region_size))?;
+        let fixed = |name, sizes: [u32; 2]| match self.kind {
+            DetectorKind::Blazeface if sizes != [128, 128] => Err(ConfigError::Invalid {
+                name,
                 reason: "blazeface input size is fixed at 128x128".into(),
-            });
-        }
+            }),
+            _ => Ok(()),
+        };
+        fixed(
+            "detector.input_width",
+            [self.input_width, self.input_height],
+        )?;
+        fixed("detector.region_size", [self.region_size; 2])?;
         Self::SCORE_THRESHOLD.check_f32("detector.score_threshold", self.score_threshold)?;
         Self::NMS_IOU.check_f32("detector.nms_iou", self.nms_iou)?;
         Self::MIN_FACE_SIZE.check_f32("detector.min_face_size", self.min_face_size)?;
-        Self::MAX_FACES.check("detector.max_faces", self.max_faces as f64)
+        Self::MAX_FACES.check("detector.max_faces", self.max_faces as f64)?;
+        Self::KEYFRAME_INTERVAL.check(
+            "detector.keyframe_interval",
+            f64::from(self.keyframe_interval),
+        )?;
+        Self::REGION_MARGIN.check_f32("detector.region_margin", self.region_margin)
     }
 }
 
@@ -179,6 +217,16 @@ enum Head {
     RetinaFace(Vec<[f32; 4]>),
     /// Anchor centres normalised to the input; MediaPipe's weighted NMS.
     BlazeFace(Vec<[f32; 2]>),
+}
+
+impl Head {
+    /// Overlap suppression as the network's authors do it, best first.
+    fn suppress(&self, faces: Vec<Detection>, threshold: f32) -> Vec<Detection> {
+        match self {
+            Head::RetinaFace(_) => nms::greedy(faces, threshold),
+            Head::BlazeFace(_) => nms::weighted(faces, threshold),
+        }
+    }
 }
 
 /// A face detector: the frame letterboxed into the network, its output decoded, overlaps
@@ -242,15 +290,50 @@ impl Detector {
                 *p = out.place.to_source(p[0], p[1]);
             }
         }
-        let mut faces = match self.head {
-            Head::RetinaFace(_) => nms::greedy(faces, c.nms_iou),
-            Head::BlazeFace(_) => nms::weighted(faces, c.nms_iou),
-        };
+        let mut faces = self.head.suppress(faces, c.nms_iou);
         for f in &mut faces {
             f.bbox = f.bbox.clamp_to(w as f32, h as f32);
         }
         faces.retain(|f| f.bbox.width() >= c.min_face_size.max(1.0) && f.bbox.height() >= 1.0);
         faces.truncate(c.max_faces);
+        Ok(faces)
+    }
+
+    /// Faces inside `regions` of `image` (boxes in its pixels), in the image's coordinates: each
+    /// region alone goes through the network at this detector's input size; overlaps between
+    /// regions are suppressed as within one.
+    pub fn detect_regions(
+        &mut self,
+        image: ArrayView3<'_, u8>,
+        regions: &[BBox],
+    ) -> Result<Vec<Detection>, crate::Error> {
+        let (h, w, _) = image.dim();
+        let mut faces = Vec::new();
+        for r in regions {
+            let r = r.clamp_to(w as f32, h as f32);
+            let (x0, y0) = (r.x0.floor() as usize, r.y0.floor() as usize);
+            let (x1, y1) = (r.x1.ceil() as usize, r.y1.ceil() as usize);
+            if x1 <= x0 || y1 <= y0 {
+                continue;
+            }
+            for mut f in self.detect(image.slice(s![y0..y1, x0..x1, ..]))? {
+                let (dx, dy) = (x0 as f32, y0 as f32);
+                f.bbox = BBox {
+                    x0: f.bbox.x0 + dx,
+                    y0: f.bbox.y0 + dy,
+                    x1: f.bbox.x1 + dx,
+                    y1: f.bbox.y1 + dy,
+                };
+                for p in &mut f.landmarks {
+                    *p = [p[0] + dx, p[1] + dy];
+                }
+                faces.push(f);
+            }
+        }
+        if regions.len() > 1 {
+            faces = self.head.suppress(faces, self.config.nms_iou);
+            faces.truncate(self.config.max_faces);
+        }
         Ok(faces)
     }
 }
