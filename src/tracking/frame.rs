@@ -176,9 +176,9 @@ impl CameraSession {
         self.keyframes
             .measured(regions_count, t.elapsed().as_secs_f64());
         let mut keyframe = regions.is_none();
-        let seen: Vec<BBox> = followed.iter().filter(|f| f.1).map(|f| f.0).collect();
+        let must: Vec<BBox> = followed.iter().filter(|f| f.1).map(|f| f.0).collect();
         let found: Vec<BBox> = detections.iter().map(|d| d.bbox).collect();
-        if !keyframe && !all_found(&seen, &found, min_iou) {
+        if !keyframe && !all_found(&must, &found, min_iou) {
             let full = Instant::now();
             detections = pipeline.detect(rgb.view(), None)?;
             self.keyframes.measured(None, full.elapsed().as_secs_f64());

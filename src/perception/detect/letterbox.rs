@@ -2,22 +2,26 @@
 
 use ndarray::{s, ArrayView3, ArrayViewMut3, Axis};
 
-use crate::perception::image::{resize::RgbResizer, FrameError};
+use crate::perception::image::resize::{Region, RgbResizer};
+use crate::perception::image::FrameError;
 
-/// How source pixels map into the network input: `input = source * scale + offset`.
+/// How source pixels map into the network input:
+/// `input = (source - crop origin) * scale + offset`.
 #[derive(Debug, Clone, Copy)]
 pub struct Placement {
     pub scale_x: f32,
     pub scale_y: f32,
     pub off_x: f32,
     pub off_y: f32,
+    pub crop_x: f32,
+    pub crop_y: f32,
 }
 
 impl Placement {
     pub fn to_source(self, x: f32, y: f32) -> [f32; 2] {
         [
-            (x - self.off_x) / self.scale_x,
-            (y - self.off_y) / self.scale_y,
+            (x - self.off_x) / self.scale_x + self.crop_x,
+            (y - self.off_y) / self.scale_y + self.crop_y,
         ]
     }
 }
@@ -31,26 +35,28 @@ pub struct Normalise {
     pub pad: f32,
 }
 
-/// Resize `image` to fit `tensor` ([3, H, W]) keeping its aspect ratio, placed at the top-left
-/// corner or centred, and fill the tensor.
+/// Resize `image` (or its `crop`, when given) to fit `tensor` ([3, H, W]) keeping its aspect
+/// ratio, placed at the top-left corner or centred, and fill the tensor.
 pub fn letterbox(
     resizer: &mut RgbResizer,
     image: ArrayView3<'_, u8>,
+    crop: Option<Region>,
     mut tensor: ArrayViewMut3<'_, f32>,
     centred: bool,
     norm: &Normalise,
 ) -> Result<Placement, FrameError> {
     let (h, w, _) = image.dim();
+    let (w, h) = crop.map_or((w as f64, h as f64), |c| (c.width, c.height));
     let (_, th, tw) = tensor.dim();
-    let scale = (tw as f64 / w as f64).min(th as f64 / h as f64);
-    let nw = ((w as f64 * scale).round() as usize).clamp(1, tw);
-    let nh = ((h as f64 * scale).round() as usize).clamp(1, th);
+    let scale = (tw as f64 / w).min(th as f64 / h);
+    let nw = ((w * scale).round() as usize).clamp(1, tw);
+    let nh = ((h * scale).round() as usize).clamp(1, th);
     let (ox, oy) = if centred {
         ((tw - nw) / 2, (th - nh) / 2)
     } else {
         (0, 0)
     };
-    let pixels = resizer.resize(image, None, nw as u32, nh as u32)?;
+    let pixels = resizer.resize(image, crop, nw as u32, nh as u32)?;
     tensor.fill(norm.pad);
     for c in 0..3 {
         let (src, mean, k) = (norm.source[c], norm.mean[c], norm.scale[c]);
@@ -73,5 +79,7 @@ pub fn letterbox(
         scale_y: nh as f32 / h as f32,
         off_x: ox as f32,
         off_y: oy as f32,
+        crop_x: crop.map_or(0.0, |c| c.left as f32),
+        crop_y: crop.map_or(0.0, |c| c.top as f32),
     })
 }

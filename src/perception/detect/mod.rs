@@ -13,12 +13,13 @@ pub use nms::iou;
 
 use std::path::PathBuf;
 
-use ndarray::{s, ArrayView3};
+use ndarray::ArrayView3;
 
 use onnx::LetterboxedModel;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfigError, Range};
+use crate::perception::image::resize::Region;
 
 /// An axis-aligned box in source pixels (x0, y0 inclusive top-left; x1, y1 bottom-right).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -41,6 +42,15 @@ impl BBox {
     }
     pub fn center(&self) -> (f32, f32) {
         ((self.x0 + self.x1) / 2.0, (self.y0 + self.y1) / 2.0)
+    }
+    /// The box cut to `area`.
+    fn clamp_within(&self, area: &BBox) -> BBox {
+        BBox {
+            x0: self.x0.clamp(area.x0, area.x1),
+            y0: self.y0.clamp(area.y0, area.y1),
+            x1: self.x1.clamp(area.x0, area.x1),
+            y1: self.y1.clamp(area.y0, area.y1),
+        }
     }
     fn clamp_to(&self, width: f32, height: f32) -> BBox {
         BBox {
@@ -146,7 +156,7 @@ impl DetectorConfig {
             max_faces: 32,
             keyframe_interval: 1,
             region_size: 128,
-            region_margin: 0.5,
+            region_margin: 0.25,
         }
     }
 
@@ -276,8 +286,25 @@ impl Detector {
     /// Faces in an RGB8 `[height, width, 3]` image, best first.
     pub fn detect(&mut self, image: ArrayView3<'_, u8>) -> Result<Vec<Detection>, crate::Error> {
         let (h, w, _) = image.dim();
+        let all = BBox {
+            x0: 0.0,
+            y0: 0.0,
+            x1: w as f32,
+            y1: h as f32,
+        };
+        self.detect_in(image, all, None)
+    }
+
+    /// Faces inside `area` of `image` (the whole image when `crop` is `None`, else `crop`, the
+    /// same box), in the image's coordinates.
+    fn detect_in(
+        &mut self,
+        image: ArrayView3<'_, u8>,
+        area: BBox,
+        crop: Option<Region>,
+    ) -> Result<Vec<Detection>, crate::Error> {
         let c = &self.config;
-        let out = self.net.run(image)?;
+        let out = self.net.run(image, crop)?;
         let mut faces = match &self.head {
             Head::RetinaFace(priors) => retinaface::decode(&out, priors, c.score_threshold)?,
             Head::BlazeFace(anchors) => blazeface::decode(&out, anchors, c.score_threshold)?,
@@ -292,7 +319,7 @@ impl Detector {
         }
         let mut faces = self.head.suppress(faces, c.nms_iou);
         for f in &mut faces {
-            f.bbox = f.bbox.clamp_to(w as f32, h as f32);
+            f.bbox = f.bbox.clamp_within(&area);
         }
         faces.retain(|f| f.bbox.width() >= c.min_face_size.max(1.0) && f.bbox.height() >= 1.0);
         faces.truncate(c.max_faces);
@@ -311,24 +338,19 @@ impl Detector {
         let mut faces = Vec::new();
         for r in regions {
             let r = r.clamp_to(w as f32, h as f32);
-            let (x0, y0) = (r.x0.floor() as usize, r.y0.floor() as usize);
-            let (x1, y1) = (r.x1.ceil() as usize, r.y1.ceil() as usize);
-            if x1 <= x0 || y1 <= y0 {
+            if r.width() < 1.0 || r.height() < 1.0 {
                 continue;
             }
-            for mut f in self.detect(image.slice(s![y0..y1, x0..x1, ..]))? {
-                let (dx, dy) = (x0 as f32, y0 as f32);
-                f.bbox = BBox {
-                    x0: f.bbox.x0 + dx,
-                    y0: f.bbox.y0 + dy,
-                    x1: f.bbox.x1 + dx,
-                    y1: f.bbox.y1 + dy,
-                };
-                for p in &mut f.landmarks {
-                    *p = [p[0] + dx, p[1] + dy];
-                }
-                faces.push(f);
-            }
+            // In f64 and kept inside the image: the resizer refuses a crop past its edge, which
+            // f32 rounding of x0 + width could otherwise make.
+            let (left, top) = (f64::from(r.x0), f64::from(r.y0));
+            let crop = Region {
+                left,
+                top,
+                width: (f64::from(r.x1) - left).min(w as f64 - left),
+                height: (f64::from(r.y1) - top).min(h as f64 - top),
+            };
+            faces.extend(self.detect_in(image, r, Some(crop))?);
         }
         if regions.len() > 1 {
             faces = self.head.suppress(faces, self.config.nms_iou);

@@ -8,7 +8,7 @@ use ort::session::{Session, SessionOutputs};
 use ort::value::TensorRef;
 
 use super::letterbox::{letterbox, Normalise, Placement};
-use crate::perception::image::resize::RgbResizer;
+use crate::perception::image::resize::{Region, RgbResizer};
 use crate::perception::runtime::{
     contract_error, first_input_name, inference_error, open_session, ModelError,
 };
@@ -56,11 +56,16 @@ impl LetterboxedModel {
         })
     }
 
-    /// Letterbox `image` into the input tensor and run the network.
-    pub fn run(&mut self, image: ArrayView3<'_, u8>) -> Result<NetOutput<'_>, Error> {
+    /// Letterbox `image` (or its `crop`) into the input tensor and run the network.
+    pub fn run(
+        &mut self,
+        image: ArrayView3<'_, u8>,
+        crop: Option<Region>,
+    ) -> Result<NetOutput<'_>, Error> {
         let place = letterbox(
             &mut self.resizer,
             image,
+            crop,
             self.input.index_axis_mut(Axis(0), 0),
             self.centred,
             &self.norm,
