@@ -902,7 +902,7 @@ fn sim_time_drives_diagnostics_stamps_and_rates() {
     );
 }
 
-/// A camera on another DDS vendor: `test/peers/cyclone_camera.py` publishes 320x240 frames with
+/// A camera on another DDS vendor: `test/peers/cyclone_camera.py` publishes 160x120 frames with
 /// Cyclone DDS (raw DDS, ROS 2's type and topic names) and reads the node's answers the same way;
 /// the node runs on Fast DDS with the generated environment's transports
 /// (params/fastdds_profile.xml: UDPv4 besides shared memory).
@@ -916,8 +916,11 @@ fn a_cyclone_dds_camera_is_answered() {
         .arg("--node")
         .arg(env!("CARGO_BIN_EXE_masked_fer_node"))
         .args(["--topic", "/cyclone_cam", "--frames", "20", "--rate", "5"])
+        // 57 KB frames: 230 KB ones (320x240) overflow this machine's 208 KB UDP receive buffers
+        // at random (0-20 of 20 answered from run to run).
+        .args(["--size", "160x120"])
         .arg("--photo")
-        .arg(repo.join("test/data/face_mask/images/maksssksksss0.jpg"))
+        .arg(repo.join("test/data/face_mask/images/maksssksksss6.jpg"))
         .arg("--out")
         .arg(out.path())
         .output()
@@ -938,9 +941,9 @@ fn a_cyclone_dds_camera_is_answered() {
         .map(|s| s.as_u64().unwrap())
         .collect();
     let answers = arr(&r["answers"]);
-    // Best effort over UDP may lose frames; the newest one is always answered when it arrives.
+    // Best effort over UDP may lose a frame now and then.
     assert!(
-        answers.len() >= 5,
+        answers.len() >= 15,
         "{} of {} frames answered:\n{log}",
         answers.len(),
         sent.len()

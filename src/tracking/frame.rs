@@ -6,7 +6,9 @@
 
 use std::time::Instant;
 
-use crate::perception::detect::{iou, BBox};
+use ndarray::ArrayView3;
+
+use crate::perception::detect::{iou, BBox, Detection};
 use crate::perception::image::{decode_compressed, RawImage, RgbPixels};
 use crate::perception::pipeline::{Face, Pipeline, StageTimes};
 use crate::tracking::annotate::annotated;
@@ -158,33 +160,8 @@ impl CameraSession {
             self.keyframes.reset();
         }
         self.resolution = Some((width, height));
-        let d = &pipeline.config().detector;
-        let followed = self.tracker.followed();
-        let live: Vec<BBox> = followed.iter().map(|(b, _)| *b).collect();
-        let (interval, margin, threshold) =
-            (d.keyframe_interval, d.region_margin, d.score_threshold);
-        let regions = self
-            .keyframes
-            .plan(interval, margin, &live, (width, height));
         let t = Instant::now();
-        let mut detections = pipeline.detect(rgb.view(), regions.as_deref())?;
-        // Below the detection threshold a region keeps only what continues a track.
-        let min_iou = self.tracker.config().min_iou;
-        let continues = |b: &BBox| live.iter().any(|l| iou(l, b) >= min_iou);
-        detections.retain(|f| f.score >= threshold || continues(&f.bbox));
-        let regions_count = regions.as_ref().map(Vec::len);
-        self.keyframes
-            .measured(regions_count, t.elapsed().as_secs_f64());
-        let mut keyframe = regions.is_none();
-        let must: Vec<BBox> = followed.iter().filter(|f| f.1).map(|f| f.0).collect();
-        let found: Vec<BBox> = detections.iter().map(|d| d.bbox).collect();
-        if !keyframe && !all_found(&must, &found, min_iou) {
-            let full = Instant::now();
-            detections = pipeline.detect(rgb.view(), None)?;
-            self.keyframes.measured(None, full.elapsed().as_secs_f64());
-            self.keyframes.keyframe();
-            keyframe = true;
-        }
+        let (detections, keyframe) = self.detect(pipeline, rgb.view())?;
         let detect = t.elapsed();
         let t = Instant::now();
         let detected = pipeline.classify(rgb.view(), detections)?;
@@ -213,6 +190,46 @@ impl CameraSession {
             tracks_restarted,
             keyframe,
         })
+    }
+
+    /// This frame's faces, from the whole frame or from regions around the followed faces as
+    /// [`Keyframes`] plans it, with the same frame's full detection as fallback; and whether the
+    /// whole frame went through the detector.
+    fn detect(
+        &mut self,
+        pipeline: &mut Pipeline,
+        rgb: ArrayView3<'_, u8>,
+    ) -> Result<(Vec<Detection>, bool), Error> {
+        let (height, width, _) = rgb.dim();
+        let d = &pipeline.config().detector;
+        let (interval, margin, threshold) =
+            (d.keyframe_interval, d.region_margin, d.score_threshold);
+        let followed = self.tracker.followed();
+        let live: Vec<BBox> = followed.iter().map(|(b, _)| *b).collect();
+        let regions = self
+            .keyframes
+            .plan(interval, margin, &live, (width, height));
+        let t = Instant::now();
+        let mut detections = pipeline.detect(rgb, regions.as_deref())?;
+        self.keyframes
+            .measured(regions.as_ref().map(Vec::len), t.elapsed().as_secs_f64());
+        if regions.is_none() {
+            return Ok((detections, true));
+        }
+        // Below the detection threshold a region keeps only what continues a track.
+        let min_iou = self.tracker.config().min_iou;
+        let continues = |b: &BBox| live.iter().any(|l| iou(l, b) >= min_iou);
+        detections.retain(|f| f.score >= threshold || continues(&f.bbox));
+        let must: Vec<BBox> = followed.iter().filter(|f| f.1).map(|f| f.0).collect();
+        let found: Vec<BBox> = detections.iter().map(|d| d.bbox).collect();
+        if all_found(&must, &found, min_iou) {
+            return Ok((detections, false));
+        }
+        let t = Instant::now();
+        let detections = pipeline.detect(rgb, None)?;
+        self.keyframes.measured(None, t.elapsed().as_secs_f64());
+        self.keyframes.keyframe();
+        Ok((detections, true))
     }
 
     /// Track `faces` and rank their smoothed expression probabilities.

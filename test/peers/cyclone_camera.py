@@ -136,7 +136,7 @@ def main():
     ap.add_argument("--topic", required=True, help="ROS 2 image topic to publish on")
     ap.add_argument("--answers", default="/masked_fer/detections", help="the node's Detection2DArray topic")
     ap.add_argument("--photo", required=True, help="image file to send (resized to --size)")
-    ap.add_argument("--size", default="320x240", help="frame size WxH (default 320x240)")
+    ap.add_argument("--size", default="160x120", help="frame size WxH (default 160x120)")
     ap.add_argument("--frames", type=int, default=20)
     ap.add_argument("--rate", type=float, default=5.0, help="frames per second")
     ap.add_argument("--match-timeout", type=float, default=20.0)
