@@ -1,11 +1,11 @@
 //! When a camera's frames go through the full-frame detector, and where to look in between
 //! (decision 12): a keyframe every `interval` frames; in between, the detector looks only at a
-//! square region around the last box of each face seen in the last two frames (a face the
-//! detector missed once is looked for again). When a confirmed face seen in the previous frame
-//! is not found in its region (it moved out, turned away, was occluded or left), the same frame
-//! goes through the full detector after all, so a followed face is never lost to the regions;
-//! and when the regions would cost more than the full frame (a crowd), the frame is a keyframe.
-//! New faces are found at keyframes, within `interval - 1` frames.
+//! square region around the last box of each live track (also one the detector missed in recent
+//! frames, until the tracker retires it). When a face seen in the previous frame is not found in
+//! its region (it moved out, turned away, was occluded or left), the same frame goes through the
+//! full detector after all, so a followed face is never lost to the regions; and when the regions
+//! would cost more than the full frame (a crowd), the frame is a keyframe. New faces are found
+//! at keyframes, within `interval - 1` frames.
 
 use crate::perception::detect::{iou, BBox};
 
