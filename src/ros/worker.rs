@@ -346,12 +346,14 @@ impl Worker {
             return;
         }
         let calibration = lock(&self.calibrations)[camera];
-        let info = camera_info_topic(&self.cameras[camera].topic);
+        let info = || camera_info_topic(&self.cameras[camera].topic);
         let not_published = match calibration {
-            None => Err(format!("no calibrated camera_info on {info} yet")),
+            None => Err(format!("no calibrated camera_info on {} yet", info())),
             Some(c) if !c.fits(width, height) => Err(format!(
-                "camera_info on {info} is for {}x{} frames, these are {width}x{height}",
-                c.width, c.height
+                "camera_info on {} is for {}x{} frames, these are {width}x{height}",
+                info(),
+                c.width,
+                c.height
             )),
             Some(_) if header.frame_id.is_empty() => {
                 Err("the frames' header.frame_id is empty".to_string())

@@ -52,14 +52,6 @@ impl BBox {
             y1: self.y1.clamp(area.y0, area.y1),
         }
     }
-    fn clamp_to(&self, width: f32, height: f32) -> BBox {
-        BBox {
-            x0: self.x0.clamp(0.0, width),
-            y0: self.y0.clamp(0.0, height),
-            x1: self.x1.clamp(0.0, width),
-            y1: self.y1.clamp(0.0, height),
-        }
-    }
 }
 
 /// One face: box, confidence and five landmarks in source pixels, in image order: left eye,
@@ -229,6 +221,17 @@ enum Head {
     BlazeFace(Vec<[f32; 2]>),
 }
 
+/// The box of a whole `[height, width, 3]` image.
+fn whole(image: ArrayView3<'_, u8>) -> BBox {
+    let (h, w, _) = image.dim();
+    BBox {
+        x0: 0.0,
+        y0: 0.0,
+        x1: w as f32,
+        y1: h as f32,
+    }
+}
+
 impl Head {
     /// Overlap suppression as the network's authors do it, best first.
     fn suppress(&self, faces: Vec<Detection>, threshold: f32) -> Vec<Detection> {
@@ -285,14 +288,7 @@ impl Detector {
 
     /// Faces in an RGB8 `[height, width, 3]` image, best first.
     pub fn detect(&mut self, image: ArrayView3<'_, u8>) -> Result<Vec<Detection>, crate::Error> {
-        let (h, w, _) = image.dim();
-        let all = BBox {
-            x0: 0.0,
-            y0: 0.0,
-            x1: w as f32,
-            y1: h as f32,
-        };
-        self.detect_in(image, all, None)
+        self.detect_in(image, whole(image), None)
     }
 
     /// Faces inside `area` of `image` (the whole image when `crop` is `None`, else `crop`, the
@@ -335,9 +331,10 @@ impl Detector {
         regions: &[BBox],
     ) -> Result<Vec<Detection>, crate::Error> {
         let (h, w, _) = image.dim();
+        let all = whole(image);
         let mut faces = Vec::new();
         for r in regions {
-            let r = r.clamp_to(w as f32, h as f32);
+            let r = r.clamp_within(&all);
             if r.width() < 1.0 || r.height() < 1.0 {
                 continue;
             }
