@@ -63,11 +63,12 @@ benchmarks: setup
 	target/release/masked_fer bench --seconds 3 --report docs/benchmarks
 
 # End-to-end latency of the release node over real ROS 2 (rclpy camera -> node -> rclpy
-# consumer, 640x480 at 30 Hz, 1 and 3 faces) and its CPU use, in a private network namespace.
+# consumer, 640x480 at 30 Hz panning over a photo with 1 and 3 faces, keyframe intervals 1, 3, 5
+# and 10) and its CPU use, in a private network namespace.
 bench-node: setup setup-ros
 	$(ROS_ENV) $(CARGO) build --release --features ros --bin masked_fer_node
 	$(ROS_ENV) LD_LIBRARY_PATH=$$MASKED_FER_PY_LD_LIBRARY_PATH unshare -rn sh -c 'ip link set lo up && exec "$$@"' sh \
-		python test/peers/node_latency.py --node target/release/masked_fer_node --json out/node_latency.json
+		python test/peers/node_latency.py --node target/release/masked_fer_node --intervals 1,3,5,10 --json out/node_latency.json
 
 # Keyframe detection on generated video (scripts/make_video_bags.py: real CC0 photos under a
 # moving virtual camera, with ground truth) for keyframe intervals 1-10, few-face and crowd

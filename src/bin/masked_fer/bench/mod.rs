@@ -2,10 +2,12 @@
 //! in one run: per expression model, size (weights, FLOPs from the ONNX graph), classification
 //! latency and throughput (one face, and eight faces in one batch); per detector and model,
 //! integrated throughput on 640x480 JPEG frames (decode + detect + classify every face) with 1,
-//! 3 and 6 faces, for each thread count, then on every core at once; heap traffic per frame.
+//! 3 and 6 faces, for each thread count, then on every core at once; heap traffic per frame;
+//! keyframe detection on video (raw frames of a panning camera) per keyframe interval.
 
 mod measure;
 mod report;
+mod video;
 
 use std::path::{Path, PathBuf};
 
@@ -24,7 +26,7 @@ use ndarray::Array3;
 
 use crate::options::Global;
 use measure::{heap_per_frame, mean, parallel_fps, sample};
-use report::{ClassifyRow, HeapRow, IntegratedRow, Machine, ParallelRow, Report};
+use report::{ClassifyRow, HeapRow, IntegratedRow, Machine, ParallelRow, Report, VideoRow};
 
 /// Real photos of masked people (CC0, test/data/images), built in so an installed binary can
 /// benchmark too: (label, JPEG) with 1, 3 and 6 faces once scaled to 640x480.
@@ -255,6 +257,9 @@ fn integrated(p: &mut Pipeline, seconds: f64, jpeg: &[u8]) -> Result<(Vec<f64>, 
 /// Frames used for the heap figures, per configuration.
 const HEAP_FRAMES: u64 = 200;
 
+/// Keyframe intervals measured on video (1: every frame through the full detector).
+const INTERVALS: [u32; 4] = [1, 3, 5, 10];
+
 pub fn run(global: &Global, args: Args) -> Result<i32> {
     if args.thread_counts.iter().any(|&t| !(1..=64).contains(&t)) {
         bail!("--thread-counts must be within 1..64");
@@ -281,7 +286,8 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
 
     let detectors = detectors();
     let per_model = args.thread_counts.len() * (1 + detectors.len() * frames.len());
-    let extra = if cores > 1 { 2 } else { 1 } * detectors.len() * frames.len();
+    let extra = if cores > 1 { 2 } else { 1 } * detectors.len() * frames.len()
+        + INTERVALS.len() * frames.len();
     let bar = ProgressBar::new((models.len() * per_model + extra) as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} figures  {msg}  eta {eta}")
@@ -298,6 +304,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         integrated: Vec::new(),
         parallel: Vec::new(),
         heap: Vec::new(),
+        video: Vec::new(),
         not_measured: missing,
     };
     for (name, path) in &models {
@@ -367,6 +374,32 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
                 });
                 bar.inc(1);
             }
+        }
+    }
+
+    // The shipped model and detector on video, per keyframe interval.
+    let default_detector = &detectors[0].1;
+    for (photo, _, jpeg) in &frames {
+        let pan = video::pan(jpeg)?;
+        let mut every_frame = None;
+        for n in INTERVALS {
+            bar.set_message(format!("video: {photo}, keyframe interval {n}"));
+            let mut cfg = default_detector.clone();
+            cfg.keyframe_interval = n;
+            let run = video::run(&mut pipeline(&cfg, shipped, 1)?, &pan, args.seconds)?;
+            let fps = 1e3 / mean(&run.ms);
+            let base = *every_frame.get_or_insert(fps);
+            report.video.push(VideoRow {
+                photo: photo.clone(),
+                keyframe_interval: n,
+                faces: run.faces,
+                keyframe_share: run.keyframe_share,
+                frames_per_second: fps,
+                p50_ms: quantile(&run.ms, 0.5),
+                p99_ms: quantile(&run.ms, 0.99),
+                speedup: fps / base,
+            });
+            bar.inc(1);
         }
     }
     bar.finish_and_clear();

@@ -72,6 +72,23 @@ pub struct HeapRow {
     pub heap: HeapPerFrame,
 }
 
+/// Raw frames of a panning camera through the frame core at one keyframe interval (shipped
+/// model, default detector, one thread).
+#[derive(Serialize)]
+pub struct VideoRow {
+    pub photo: String,
+    pub keyframe_interval: u32,
+    /// Faces reported per frame, on average.
+    pub faces: f64,
+    /// Share of frames that went through the full-frame detector.
+    pub keyframe_share: f64,
+    pub frames_per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    /// Against keyframe interval 1 on the same video, in the same run.
+    pub speedup: f64,
+}
+
 #[derive(Serialize)]
 pub struct Report {
     pub machine: Machine,
@@ -80,6 +97,7 @@ pub struct Report {
     pub integrated: Vec<IntegratedRow>,
     pub parallel: Vec<ParallelRow>,
     pub heap: Vec<HeapRow>,
+    pub video: Vec<VideoRow>,
     pub not_measured: Vec<String>,
 }
 
@@ -183,6 +201,27 @@ pub fn markdown(r: &Report) -> String {
             }),
         ));
     }
+    if !r.video.is_empty() {
+        s.push_str(
+            "\n### Keyframe detection on video (RetinaFace 640x480, shipped model, 1 thread)\n\n",
+        );
+        s.push_str("Raw rgb8 640x480 frames of a camera panning 2 px a frame over the photo, through the frame core (convert, detect on keyframes or in regions around followed faces, classify, track); keyframe interval 1 = every frame through the full detector.\n\n");
+        s.push_str(&table(
+            "photo | keyframe interval | faces/frame | keyframes | frames/s | p50 ms | p99 ms | speed-up over interval 1",
+            r.video.iter().map(|v| {
+                vec![
+                    v.photo.clone(),
+                    v.keyframe_interval.to_string(),
+                    f(v.faces, 2),
+                    format!("{}%", f(100.0 * v.keyframe_share, 0)),
+                    f(v.frames_per_second, 1),
+                    f(v.p50_ms, 2),
+                    f(v.p99_ms, 2),
+                    format!("{}x", f(v.speedup, 2)),
+                ]
+            }),
+        ));
+    }
     s.push_str(
         "\n### The paper's Table 2 beside this run (shipped slim+RGC int8, 1 thread, one face)\n\n",
     );
@@ -210,6 +249,17 @@ pub fn markdown(r: &Report) -> String {
             i.frames_per_second / PAPER_INTEGRATED_FPS
         ));
     }
+    // The first photo's video (the 1-face photo).
+    let first = r.video.first().map(|v| v.photo.as_str());
+    for v in r.video.iter().filter(|v| Some(v.photo.as_str()) == first) {
+        s.push_str(&format!(
+            "| integrated frames/s (video of {}: raw frames, keyframe interval {}) | {PAPER_INTEGRATED_FPS} | {:.1} | {:.2}x |\n",
+            v.photo,
+            v.keyframe_interval,
+            v.frames_per_second,
+            v.frames_per_second / PAPER_INTEGRATED_FPS
+        ));
+    }
     if !r.not_measured.is_empty() {
         s.push_str("\nNot measured in this run:\n");
         for m in &r.not_measured {
@@ -235,6 +285,13 @@ pub fn chart(r: &Report, path: &Path) -> Result<()> {
                 (label, i.frames_per_second)
             }),
     );
+    items.extend(r.video.iter().map(|v| {
+        let label = format!(
+            "video N={}: {} ({:.1} faces)",
+            v.keyframe_interval, v.photo, v.faces
+        );
+        (label, v.frames_per_second)
+    }));
     items.extend(r.parallel.iter().map(|p| {
         let label = format!(
             "{} x{}: {} ({} faces)",
