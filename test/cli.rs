@@ -322,6 +322,18 @@ fn bench_measures_every_model_and_detector_and_writes_a_report() {
         assert_eq!(h["live_growth_bytes"], 0, "{h}");
         assert!(h["allocations_per_frame"].as_f64().unwrap() > 0.0, "{h}");
     }
+    // Video through the frame core: interval 1 detects every frame in full, 10 mostly regions.
+    let video = r["video"].as_array().unwrap();
+    assert_eq!(video.len(), 12, "3 photos x intervals 1, 3, 5, 10");
+    for v in video {
+        let share = v["keyframe_share"].as_f64().unwrap();
+        match v["keyframe_interval"].as_u64().unwrap() {
+            1 => assert_eq!(share, 1.0, "{v}"),
+            10 => assert!(share < 0.5, "{v}"),
+            _ => {}
+        }
+        assert!(v["faces"].as_f64().unwrap() >= 1.0, "{v}");
+    }
     for f in ["bench.md", "bench.json", "bench.png"] {
         assert!(dir.path().join(f).is_file(), "{f}");
     }
