@@ -874,7 +874,7 @@ fn lifecycle_transitions_as_rclcpp_lifecycle() {
 /// With `use_sim_time` the node's clock is `/clock` (here twice as fast as the wall clock).
 #[test]
 fn sim_time_drives_diagnostics_stamps_and_rates() {
-    let (r, _out) = scenario("sim_time");
+    let (r, out) = scenario("sim_time");
     let stamps: Vec<f64> = arr(&r["diagnostics_stamps"]).iter().map(f).collect();
     let end = f(&r["sim_time_at_end"]);
     assert!(stamps.len() >= 2, "{stamps:?}");
@@ -900,6 +900,33 @@ fn sim_time_drives_diagnostics_stamps_and_rates() {
         rates.iter().any(|r| (3.5..=6.5).contains(r)),
         "input rates in simulated time: {rates:?}"
     );
+    // The default keyframe interval (5): between keyframes the faces are found in regions, and
+    // every answered frame still holds the photo's faces.
+    let windows: Vec<(f64, f64, String)> = arr(&r["diagnostics"])
+        .iter()
+        .flat_map(|d| arr(d).iter())
+        .filter(|s| s["name"] == "masked_fer: pipeline")
+        .map(|s| {
+            let v = &s["values"];
+            let num = |k: &str| v[k].as_str().unwrap().parse::<f64>().unwrap();
+            let mode = v["Detection mode"].as_str().unwrap().to_string();
+            (num("Keyframes per second"), num("Frames per second"), mode)
+        })
+        .collect();
+    assert!(
+        windows.iter().any(|(k, f, _)| *k > 0.0 && k < f),
+        "keyframes among the frames: {windows:?}"
+    );
+    assert!(
+        windows.iter().any(|(_, _, mode)| mode == "regions"),
+        "{windows:?}"
+    );
+    let answered = by_stamp(&r);
+    assert!(answered.len() >= 20, "{} frames answered", answered.len());
+    let expected = reference(&out.path().join("frames/cam.png")).faces.len();
+    for (stamp, d) in answered {
+        assert_eq!(arr(&d["detections"]).len(), expected, "frame {stamp}: {d}");
+    }
 }
 
 /// A camera on another DDS vendor: `test/peers/cyclone_camera.py` publishes 160x120 frames with

@@ -149,7 +149,9 @@ def main():
     rgb = np.asarray(frame)
     log = open(out / "node.log", "w")
     env = dict(os.environ, LD_LIBRARY_PATH=os.environ.get("MASKED_FER_NODE_LD_LIBRARY_PATH", ""))
-    node = subprocess.Popen([args.node, "--ros-args", "-p", f"image_topics:=[{args.topic}]"],
+    # Keyframe interval 1: every answer is checked against the library's full-frame detection.
+    node = subprocess.Popen([args.node, "--ros-args", "-p", f"image_topics:=[{args.topic}]",
+                             "-p", "detector.keyframe_interval:=1"],
                             stdout=log, stderr=subprocess.STDOUT, env=env)
 
     dp = DomainParticipant(0)

@@ -146,7 +146,7 @@ impl DetectorConfig {
             nms_iou: iou,
             min_face_size: 8.0,
             max_faces: 32,
-            keyframe_interval: 1,
+            keyframe_interval: 5,
             region_size: 128,
             region_margin: 0.25,
         }
