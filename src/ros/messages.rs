@@ -30,6 +30,14 @@ impl<M: RosMessage> CdrPublisher<M> {
         Ok(self.inner.publish_raw(&msgs::to_cdr(msg)?)?)
     }
 
+    /// Whether another process subscribes: images are made only for someone (as image_transport
+    /// publishers do). When rcl cannot say, yes.
+    pub fn has_subscribers(&self) -> bool {
+        self.inner
+            .get_inter_process_subscription_count()
+            .map_or(true, |n| n > 0)
+    }
+
     /// Remove the publisher from `node` (its topic disappears from the graph).
     pub fn destroy(self, node: &mut r2r::Node) {
         node.destroy_publisher_untyped(self.inner);
