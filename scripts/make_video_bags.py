@@ -64,6 +64,10 @@ def drift(u):
     return 0.45 + 0.1 * u, 0.5 - 0.05 * u, 1.2, 0.0
 
 
+def sweep(u):  # close up, across the photo: faces enter one after another while others are followed
+    return 0.2 + 0.6 * u, 0.5, 2.4, 0.0
+
+
 def walk(u):
     return 0.3 + 0.4 * u, 0.45 + 0.1 * math.sin(math.pi * u), 1.2 + 0.5 * u, 3.0 * math.sin(math.pi * u)
 
@@ -76,12 +80,16 @@ SEQUENCES = [
     ("few_roll_three", [("maksssksksss81", roll, 1.0)]),
     ("few_walk_three", [("maksssksksss83", walk, 1.0)]),
     ("few_cuts", [("maksssksksss69", drift, 1 / 3), ("maksssksksss26", drift, 1 / 3), ("maksssksksss99", drift, 1 / 3)]),
+    ("few_sweep_a", [("maksssksksss29", sweep, 1 / 2), ("maksssksksss45", sweep, 1 / 2)]),
+    ("few_sweep_b", [("maksssksksss86", sweep, 1 / 2), ("maksssksksss44", sweep, 1 / 2)]),
     # Crowds.
     ("crowd_pan", [("maksssksksss61", pan, 1.0)]),
     ("crowd_zoom", [("maksssksksss42", zoom, 1.0)]),
     ("crowd_roll", [("maksssksksss30", roll, 1.0)]),
     ("crowd_walk", [("maksssksksss11", walk, 1.0)]),
     ("crowd_cuts", [("maksssksksss2", drift, 1 / 3), ("maksssksksss21", drift, 1 / 3), ("maksssksksss90", drift, 1 / 3)]),
+    ("crowd_sweep_a", [("maksssksksss91", sweep, 1 / 2), ("maksssksksss94", sweep, 1 / 2)]),
+    ("crowd_sweep_b", [("maksssksksss70", sweep, 1 / 2), ("maksssksksss19", sweep, 1 / 2)]),
 ]
 
 
