@@ -40,11 +40,20 @@ pub struct Label {
     pub expression: String,
 }
 
+/// `sec.nanosec` (digits after the point, nanoseconds past the ninth dropped) or integer
+/// nanoseconds; `None` for anything else, a stamp past i64 nanoseconds included (fuzzing found
+/// the overflow).
 fn parse_stamp(s: &str) -> Option<i64> {
     match s.split_once('.') {
         Some((sec, ns)) => {
-            let frac = format!("{ns:0<9}");
-            Some(sec.parse::<i64>().ok()? * 1_000_000_000 + frac.get(..9)?.parse::<i64>().ok()?)
+            if !ns.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let frac: i64 = format!("{ns:0<9}").get(..9)?.parse().ok()?;
+            sec.parse::<i64>()
+                .ok()?
+                .checked_mul(1_000_000_000)?
+                .checked_add(frac)
         }
         None => s.parse().ok(),
     }
@@ -283,5 +292,11 @@ mod tests {
             .to_string()
             .contains("frame"));
         assert!(parse("", &classes()).is_err());
+        // Found by fuzzing (fuzz/artifacts, labels_csv): seconds past i64 nanoseconds overflowed.
+        for stamp in ["10010000000000.0", "9223372036.854775808", "1.-5", "1.5e3"] {
+            let e = parse(&format!("stamp,expression\n{stamp},happy\n"), &classes());
+            assert!(e.unwrap_err().to_string().contains("line 2"), "{stamp}");
+        }
+        assert_eq!(parse_stamp("9223372036.854775807"), Some(i64::MAX));
     }
 }
