@@ -1,5 +1,5 @@
 # masked_fer: the two commands a fresh clone needs are `make demo` and `make test`.
-.PHONY: setup setup-test setup-ros node demo test test-ros fmt bench benchmarks bench-node bench-video models parity-reference
+.PHONY: setup setup-test setup-ros setup-fuzz node demo test test-ros fuzz fuzz-smoke fmt bench benchmarks bench-node bench-video models parity-reference
 
 CARGO ?= cargo
 DEMO_OUT ?= out/demo
@@ -16,6 +16,11 @@ setup-test:
 # ~2 min once). Not needed on a robot with a sourced system ROS 2.
 setup-ros:
 	@scripts/setup_ros_env.sh
+
+# cargo-fuzz 0.13.2 for the nightly toolchain's libFuzzer (idempotent, ~1 min once).
+setup-fuzz:
+	@cargo +nightly --version >/dev/null || { echo "fuzzing needs the nightly toolchain: rustup toolchain install nightly"; exit 1; }
+	@cargo fuzz --version 2>/dev/null | grep -q "0.13.2" || $(CARGO) install cargo-fuzz --locked --version 0.13.2
 
 # The generated ROS environment (on a robot, source /opt/ros/<distro>/setup.sh and run cargo
 # with --features ros directly instead).
@@ -38,6 +43,7 @@ test: setup setup-test
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test --all-targets
+	$(MAKE) fuzz-smoke
 	$(MAKE) test-ros
 
 # The node's lints, unit tests and end-to-end tests (rclpy peers in a private network namespace;
@@ -49,8 +55,24 @@ test-ros: setup setup-ros
 	$(ROS_ENV) $(CARGO) test --features ros --test ros_node -- --test-threads=1
 	$(ROS_ENV) $(CARGO) test --features ros --test ros_workspace -- --nocapture
 
+# Coverage-guided fuzzing of every parser of outside bytes (fuzz/, RELIABILITY.md): each target
+# replays its committed corpus (seeds from the real fixtures, and every input that once failed),
+# then fuzzes for FUZZ_SECONDS; new inputs go to fuzz/work/, failures to fuzz/artifacts/.
+# `make fuzz` runs 10 minutes per target; `make test` runs fuzz-smoke (8 s each, ~1 min, after
+# a ~10 min first build).
+FUZZ_TARGETS = raw_image compressed_image cdr_message mcap_bag sqlite_bag labels_csv params_yaml
+FUZZ_SECONDS ?= 600
+fuzz-smoke: FUZZ_SECONDS = 8
+fuzz fuzz-smoke: setup-fuzz
+	@for t in $(FUZZ_TARGETS); do mkdir -p fuzz/work/$$t; echo "fuzz $$t: $(FUZZ_SECONDS) s"; \
+	  if cargo +nightly fuzz run $$t fuzz/work/$$t fuzz/corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) \
+	      -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 > fuzz/work/$$t.log 2>&1; \
+	  then grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|cov: .* corp: " fuzz/work/$$t.log | tail -4; \
+	  else tail -40 fuzz/work/$$t.log; exit 1; fi; done
+
 fmt:
 	$(CARGO) fmt --all
+	cd fuzz && $(CARGO) fmt
 
 bench: setup
 	$(CARGO) bench --bench pipeline

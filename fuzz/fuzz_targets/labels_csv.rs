@@ -4,7 +4,9 @@
 use libfuzzer_sys::fuzz_target;
 use masked_fer::report::labels;
 
-const CLASSES: [&str; 7] = ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"];
+const CLASSES: [&str; 7] = [
+    "angry", "disgust", "fear", "happy", "neutral", "sad", "surprise",
+];
 
 fuzz_target!(|bytes: &[u8]| {
     if let Ok(text) = std::str::from_utf8(bytes) {

@@ -26,6 +26,9 @@ fuzz_target!(|input: &[u8]| {
     };
     if let Ok(rgb) = raw.to_rgb() {
         let (h, w, c) = rgb.dim();
-        assert_eq!((h as u64, w as u64, c), (u64::from(raw.height), u64::from(raw.width), 3));
+        assert_eq!(
+            (h as u64, w as u64, c),
+            (u64::from(raw.height), u64::from(raw.width), 3)
+        );
     }
 });
