@@ -83,15 +83,20 @@ fn parse_model(s: &str) -> Result<(String, PathBuf), String> {
 /// A bundled photo: name, 640x480 RGB pixels, the same frame as a JPEG file.
 type Frame = (String, Array3<u8>, Vec<u8>);
 
+/// A bundled photo's JPEG scaled to `width` x `height`.
+fn scaled(jpeg: &[u8], width: u32, height: u32) -> Result<image::RgbImage> {
+    Ok(image::load_from_memory(jpeg)
+        .context("bundled photo")?
+        .resize_exact(width, height, image::imageops::FilterType::Triangle)
+        .into_rgb8())
+}
+
 /// The photos as 640x480 RGB frames and JPEG files.
 fn frames() -> Result<Vec<Frame>> {
     PHOTOS
         .iter()
         .map(|(name, jpeg)| {
-            let img = image::load_from_memory(jpeg)
-                .with_context(|| format!("bundled photo {name}"))?
-                .resize_exact(640, 480, image::imageops::FilterType::Triangle)
-                .into_rgb8();
+            let img = scaled(jpeg, 640, 480).with_context(|| name.to_string())?;
             let mut encoded = Vec::new();
             img.write_to(
                 &mut std::io::Cursor::new(&mut encoded),

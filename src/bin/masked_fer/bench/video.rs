@@ -15,11 +15,7 @@ use super::measure::sample;
 /// The camera's frames: a 640x480 window sliding 2 px a frame over the photo scaled to 704x528,
 /// there and back (64 frames, about 2 s at 30 Hz).
 pub fn pan(jpeg: &[u8]) -> Result<Vec<Array3<u8>>> {
-    let big = image::load_from_memory(jpeg)
-        .context("bundled photo")?
-        .resize_exact(704, 528, image::imageops::FilterType::Triangle)
-        .into_rgb8();
-    let big = Array3::from_shape_vec((528, 704, 3), big.into_raw())?;
+    let big = Array3::from_shape_vec((528, 704, 3), super::scaled(jpeg, 704, 528)?.into_raw())?;
     let offsets = (0..64).step_by(2).chain((1..=32).rev().map(|k| 2 * k));
     Ok(offsets
         .map(|x| big.slice(s![24..504, x..x + 640, ..]).to_owned())
