@@ -3,12 +3,13 @@
 //! the frame could not be decoded; ROS4HRI expressions of confirmed tracks) and a summary.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::io::bag::msgs::{self, CompressedImage, Header, Image, RosMessage};
-use crate::io::bag::{Bag, BagError, BagMessage, BagWriter, TopicInfo};
+use crate::io::bag::{Bag, BagError, BagMessage, BagWriter, Skipped, TopicInfo};
 use crate::perception::detect::BBox;
 use crate::perception::pipeline::Pipeline;
 use crate::report::stats::Percentiles;
@@ -71,9 +72,11 @@ pub struct ReplayOptions {
 pub const DEBUG_IMAGE_TOPIC: &str = "/masked_fer/debug_image";
 
 /// Replay `bag` on `options.topics` (all image topics when empty). `writer` receives the result
-/// messages; `on_frame` sees each record with the message's receive time (progress bars).
-/// Returns the records of every frame, and the error that stopped the replay early (a
-/// truncated or corrupt bag, a failed write), if one did.
+/// messages; `on_frame` sees each record with the message's receive time (progress bars) and
+/// may stop the replay after it ([`BagError::Stopped`]: on a signal).
+/// Returns the records of every frame, and either the parts of the bag passed over as
+/// unreadable (corrupt MCAP chunks; the frames around them are replayed) or the error that
+/// stopped the replay early (a truncated bag, a failed write).
 ///
 /// With `options.rate`, frames are fed at their recorded receive times (scaled by the rate) and
 /// handled as a live node would: when a frame is done and a newer frame of the same topic has
@@ -84,8 +87,8 @@ pub fn replay<'a>(
     options: &'a ReplayOptions,
     pipeline: &'a mut Pipeline,
     writer: Option<&'a mut BagWriter>,
-    on_frame: impl FnMut(&FrameRecord, u64) + 'a,
-) -> (Vec<FrameRecord>, Result<(), BagError>) {
+    on_frame: impl FnMut(&FrameRecord, u64) -> ControlFlow<()> + 'a,
+) -> (Vec<FrameRecord>, Result<Vec<Skipped>, BagError>) {
     // Face ids are per camera: every image topic the replay reads, in name order.
     let names: Vec<String> = bag
         .topics()
@@ -198,7 +201,7 @@ impl Parsed {
 }
 
 /// Called with each frame's record and the message's receive time.
-type OnFrame<'a> = dyn FnMut(&FrameRecord, u64) + 'a;
+type OnFrame<'a> = dyn FnMut(&FrameRecord, u64) -> ControlFlow<()> + 'a;
 
 /// State of one replay.
 struct Run<'a> {
@@ -300,12 +303,15 @@ impl Run<'_> {
                 w.write(DEBUG_IMAGE_TOPIC, t, &messages::image(&header, img))?;
             }
         }
-        (self.on_frame)(&record, m.log_time);
+        let go_on = (self.on_frame)(&record, m.log_time);
         record.latency_ms = arrived
             .filter(|_| !dropped)
             .map(|t| t.elapsed().as_secs_f64() * 1e3);
         self.records.push(record);
-        Ok(())
+        match go_on {
+            ControlFlow::Continue(()) => Ok(()),
+            ControlFlow::Break(()) => Err(BagError::Stopped),
+        }
     }
 }
 

@@ -1,13 +1,16 @@
 //! `masked_fer replay BAG`: run recorded camera frames through the pipeline, write a result bag
 //! and a report.
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use indicatif::{ProgressBar, ProgressStyle};
-use masked_fer::io::bag::{Bag, BagWriter};
+use masked_fer::io::bag::{Bag, BagError, BagWriter};
 use masked_fer::io::replay::{image_topics, replay, summarise, FrameRecord, ReplayOptions};
 use masked_fer::report::{labels, plot};
 use serde_json::json;
@@ -135,8 +138,14 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         annotate: args.annotate,
         rate: args.rate,
     };
+    // SIGINT or SIGTERM stops the replay after the frame in progress; what was done is reported
+    // as interrupted, and the output bag stays <name>.partial.
+    let signal = Signal::watch()?;
     let (records, outcome) = replay(&bag, &options, &mut pipeline, writer.as_mut(), |_, _| {
-        bar.inc(1)
+        bar.inc(1);
+        signal
+            .received()
+            .map_or(ControlFlow::Continue(()), |_| ControlFlow::Break(()))
     });
     bar.finish_and_clear();
     let elapsed = t0.elapsed().as_secs_f64();
@@ -144,8 +153,19 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     // left as <name>.partial, never under its final name.
     let summary = summarise(&records);
     let frames: usize = summary.values().map(|s| s.frames).sum();
+    let (skipped, stopped) = match outcome {
+        Ok(skipped) => (skipped, None),
+        Err(BagError::Stopped) => (
+            Vec::new(),
+            signal.received().map(|s| format!("interrupted by {s}")),
+        ),
+        Err(e) => (Vec::new(), Some(masked_fer::chain(&e))),
+    };
+    for s in &skipped {
+        eprintln!("masked_fer: corrupt part of the bag passed over: {s}");
+    }
     // A bag whose image topics hold no message is reported as such, not as a clean empty run.
-    let incomplete = outcome.err().map(|e| masked_fer::chain(&e)).or_else(|| {
+    let incomplete = stopped.or_else(|| {
         (frames == 0).then(|| format!("no image messages on {}", selected_names.join(", ")))
     });
     if incomplete.is_none() {
@@ -176,6 +196,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
             "storage": bag.storage(),
             "complete": incomplete.is_none(),
             "error": incomplete,
+            "skipped": skipped,
             "frames": frames,
             "seconds": elapsed,
             "frames_per_second": frames as f64 / elapsed.max(1e-9),
@@ -200,9 +221,63 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     );
     if let Some(e) = incomplete {
         eprintln!("masked_fer: replay stopped: {e}");
-        return Ok(1);
+        // A shell's convention for a signal (130 on SIGINT, 143 on SIGTERM); 1 otherwise.
+        return Ok(signal.received().map_or(1, |s| 128 + s.number()));
     }
-    Ok(0)
+    Ok(if skipped.is_empty() { 0 } else { 1 })
+}
+
+/// SIGINT and SIGTERM, noted instead of ending the process.
+struct Signal {
+    int: Arc<AtomicBool>,
+    term: Arc<AtomicBool>,
+}
+
+/// A signal that arrived.
+#[derive(Clone, Copy)]
+enum Received {
+    Int,
+    Term,
+}
+
+impl Received {
+    fn number(self) -> i32 {
+        match self {
+            Received::Int => signal_hook::consts::SIGINT,
+            Received::Term => signal_hook::consts::SIGTERM,
+        }
+    }
+}
+
+impl std::fmt::Display for Received {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Received::Int => "SIGINT",
+            Received::Term => "SIGTERM",
+        })
+    }
+}
+
+impl Signal {
+    fn watch() -> Result<Self> {
+        let int = Arc::new(AtomicBool::new(false));
+        let term = Arc::new(AtomicBool::new(false));
+        signal_hook::flag::register(signal_hook::consts::SIGINT, int.clone())
+            .context("installing the SIGINT handler")?;
+        signal_hook::flag::register(signal_hook::consts::SIGTERM, term.clone())
+            .context("installing the SIGTERM handler")?;
+        Ok(Self { int, term })
+    }
+
+    fn received(&self) -> Option<Received> {
+        if self.int.load(Ordering::Relaxed) {
+            Some(Received::Int)
+        } else if self.term.load(Ordering::Relaxed) {
+            Some(Received::Term)
+        } else {
+            None
+        }
+    }
 }
 
 /// Latency histogram and class distribution over all topics, expression timeline per topic.
@@ -277,6 +352,22 @@ fn markdown(bag: &str, r: &serde_json::Value, plots: &[(String, String)]) -> Str
             "**Incomplete:** {}\n\n",
             r["error"].as_str().unwrap_or_default()
         );
+    }
+    let skipped = r["skipped"].as_array().cloned().unwrap_or_default();
+    if !skipped.is_empty() {
+        s += "**Corrupt parts passed over** (their frames are lost; the frames before and after were replayed):
+
+";
+        for k in &skipped {
+            s += &format!(
+                "- `{}`: {} bytes at offset {}: {}\n",
+                k["file"].as_str().unwrap_or_default(),
+                k["bytes"],
+                k["offset"],
+                k["reason"].as_str().unwrap_or_default()
+            );
+        }
+        s += "\n";
     }
     s += &format!(
         "{} frames in {:.2} s ({:.1} frames/s).\n\n",

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use memmap2::Mmap;
 
-use super::{BagError, BagMessage, TopicInfo};
+use super::{BagError, BagMessage, Skipped, TopicInfo};
 use crate::Cause;
 
 /// The largest record (a chunk decompressed included) a bag may hold: a 4K rgb8 frame is 25 MB,
@@ -102,11 +102,12 @@ impl McapFile {
     }
 
     /// Every message in file order, for the callback; stops at the first error (a truncated
-    /// file fails after its last readable message).
+    /// file fails after its last readable message). A chunk that cannot be read (corrupt,
+    /// bad CRC) is passed over, its records framed by the file's own: returned as [`Skipped`].
     pub fn for_each(
         &self,
         mut f: impl FnMut(BagMessage) -> Result<(), BagError>,
-    ) -> Result<(), BagError> {
+    ) -> Result<Vec<Skipped>, BagError> {
         self.walk(|event| match event {
             Event::Channel(_) => Ok(()),
             Event::Message {
@@ -124,19 +125,39 @@ impl McapFile {
 
     /// The file's channels and messages in order, schemas linked to channels by id, up to the
     /// end of the data section (a file cut off before it is an error after its last message).
-    fn walk(&self, mut f: impl FnMut(Event<'_>) -> Result<(), BagError>) -> Result<(), BagError> {
+    /// A chunk whose contents are corrupt is skipped (the rest of it, when some of its records
+    /// were read) and named in the result: the next chunk starts where the file's record says.
+    fn walk(
+        &self,
+        mut f: impl FnMut(Event<'_>) -> Result<(), BagError>,
+    ) -> Result<Vec<Skipped>, BagError> {
         let mut links = Links::default();
+        let mut skipped = Vec::new();
         let data = &self.map[mcap::MAGIC.len()..];
-        walk_records(data, true, &mut |opcode, body| {
+        walk_records(data, true, &mut |opcode, offset, body| {
             if opcode != CHUNK {
                 return links.record(opcode, body, &mut f);
             }
-            let records = unchunk(body).map_err(|e| self.corrupt(e))?;
-            walk_records(&records, false, &mut |opcode, body| {
-                links.record(opcode, body, &mut f)
-            })
+            let read = unchunk(body).map_err(WalkError::from).and_then(|records| {
+                walk_records(&records, false, &mut |opcode, _, body| {
+                    links.record(opcode, body, &mut f)
+                })
+            });
+            match read {
+                Err(WalkError::Record(e)) => {
+                    skipped.push(Skipped {
+                        file: self.path.clone(),
+                        offset: (offset + mcap::MAGIC.len()) as u64,
+                        bytes: body.len() as u64,
+                        reason: e.to_string(),
+                    });
+                    Ok(())
+                }
+                other => other,
+            }
         })
-        .map_err(|e| self.or_corrupt(e))
+        .map_err(|e| self.or_corrupt(e))?;
+        Ok(skipped)
     }
 
     fn corrupt(&self, e: BadRecord) -> BagError {
@@ -173,12 +194,12 @@ impl From<BagError> for WalkError {
     }
 }
 
-/// Each record of `bytes` (opcode, body) in order; in the data section (`top`) up to the data
-/// end record, which must come.
+/// Each record of `bytes` (opcode, its offset in `bytes`, body) in order; in the data section
+/// (`top`) up to the data end record, which must come.
 fn walk_records<'a>(
     bytes: &'a [u8],
     top: bool,
-    f: &mut dyn FnMut(u8, &'a [u8]) -> Result<(), WalkError>,
+    f: &mut dyn FnMut(u8, usize, &'a [u8]) -> Result<(), WalkError>,
 ) -> Result<(), WalkError> {
     let mut r = Fields {
         record: if top { "file" } else { "chunk" },
@@ -191,13 +212,14 @@ fn walk_records<'a>(
                 false => Ok(()),
             };
         }
+        let offset = bytes.len() - r.rest.len();
         let opcode = r.int::<1>("opcode")?[0];
         let len = usize::try_from(r.u64("record length")?).unwrap_or(usize::MAX);
         let body = r.bytes(len, "record")?;
         if top && opcode == DATA_END {
             return Ok(());
         }
-        f(opcode, body)?;
+        f(opcode, offset, body)?;
     }
 }
 
@@ -381,9 +403,18 @@ mod tests {
 
     /// A bag written by the `mcap` crate with `compression`: one schema, one channel, 3 messages.
     fn written(compression: Option<mcap::Compression>) -> tempfile::NamedTempFile {
+        written_in_chunks(compression, None)
+    }
+
+    /// The same with chunks of at most `chunk_size` bytes (one message each when small).
+    fn written_in_chunks(
+        compression: Option<mcap::Compression>,
+        chunk_size: Option<u64>,
+    ) -> tempfile::NamedTempFile {
         let file = tempfile::NamedTempFile::new().unwrap();
         let mut w = mcap::WriteOptions::new()
             .compression(compression)
+            .chunk_size(chunk_size)
             .create(std::io::BufWriter::new(file.reopen().unwrap()))
             .unwrap();
         let schema = w.add_schema("pkg/msg/T", "ros2msg", b"int32 x").unwrap();
@@ -437,6 +468,48 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_corrupt_chunk_in_the_middle_is_passed_over_and_named() {
+        for c in [None, Some(mcap::Compression::Zstd)] {
+            let f = written_in_chunks(c, Some(1));
+            let mut bytes = std::fs::read(f.path()).unwrap();
+            let mut chunks = Vec::new();
+            let _ = walk_records(&bytes[mcap::MAGIC.len()..], true, &mut |op, at, body| {
+                if op == CHUNK {
+                    chunks.push((at + mcap::MAGIC.len(), body.len()));
+                }
+                Ok(())
+            });
+            assert_eq!(
+                chunks.len(),
+                4,
+                "schema and channel, then one chunk per message"
+            );
+            // The last byte of the second message's chunk: its data (or its zstd frame).
+            let (at, len) = chunks[2];
+            bytes[at + 9 + len - 1] ^= 0xff;
+            std::fs::write(f.path(), &bytes).unwrap();
+            let mut seen = Vec::new();
+            let skipped = McapFile::open(f.path())
+                .unwrap()
+                .for_each(|m| {
+                    seen.push(m.log_time);
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(
+                seen,
+                [100, 102],
+                "{c:?}: the messages around the corrupt chunk"
+            );
+            assert_eq!(skipped.len(), 1, "{c:?}");
+            assert_eq!(
+                (skipped[0].offset, skipped[0].bytes),
+                (at as u64, len as u64)
+            );
+        }
+    }
+
     /// A file of the magic and these records (opcode, body), then a data end record if `end`.
     fn file(records: &[(u8, Vec<u8>)], end: bool) -> tempfile::NamedTempFile {
         let mut f = tempfile::NamedTempFile::new().unwrap();
@@ -464,6 +537,16 @@ mod tests {
         b
     }
 
+    /// The one part of `f` passed over, with no message read.
+    fn skipped(f: &tempfile::NamedTempFile) -> String {
+        let skipped = McapFile::open(f.path())
+            .unwrap()
+            .for_each(|m| panic!("{m:?}"))
+            .unwrap();
+        assert_eq!(skipped.len(), 1, "{skipped:?}");
+        skipped[0].to_string()
+    }
+
     fn corrupt(f: &tempfile::NamedTempFile) -> String {
         match messages(f.path()) {
             Err(e @ BagError::Corrupt { .. }) => crate::chain(&e),
@@ -486,20 +569,22 @@ mod tests {
             e.contains("channel record: topic needs 4294967295 bytes"),
             "{e}"
         );
-        // An uncompressed chunk whose record runs past the chunk (the crate's reader overflowed).
+        // Chunks whose contents are corrupt are passed over, named by offset and reason (the
+        // records around them are framed by the file): an uncompressed chunk whose record runs
+        // past the chunk (the crate's reader overflowed)...
         let inner = [&[MESSAGE][..], &1000u64.to_le_bytes(), &[0; 8]].concat();
-        let e = corrupt(&file(&[(CHUNK, chunk(17, 0, "", &inner))], true));
+        let e = skipped(&file(&[(CHUNK, chunk(17, 0, "", &inner))], true));
         assert!(
-            e.contains("chunk record: record needs 1000 bytes, 8 left"),
+            e.contains("bytes at offset 8 skipped: chunk record: record needs 1000 bytes, 8 left"),
             "{e}"
         );
-        // A chunk declaring a terabyte: refused before anything is decompressed.
-        let e = corrupt(&file(&[(CHUNK, chunk(1 << 40, 0, "zstd", &[0; 8]))], true));
+        // ...a chunk declaring a terabyte: refused before anything is decompressed...
+        let e = skipped(&file(&[(CHUNK, chunk(1 << 40, 0, "zstd", &[0; 8]))], true));
         assert!(e.contains("1099511627776 bytes uncompressed"), "{e}");
-        // A chunk that does not match its CRC, one in an unknown compression.
-        let e = corrupt(&file(&[(CHUNK, chunk(3, 1234, "", &[1, 2, 3]))], true));
+        // ...a chunk that does not match its CRC, one in an unknown compression.
+        let e = skipped(&file(&[(CHUNK, chunk(3, 1234, "", &[1, 2, 3]))], true));
         assert!(e.contains("CRC"), "{e}");
-        let e = corrupt(&file(&[(CHUNK, chunk(3, 0, "brotli", &[1, 2, 3]))], true));
+        let e = skipped(&file(&[(CHUNK, chunk(3, 0, "brotli", &[1, 2, 3]))], true));
         assert!(e.contains("unknown compression \"brotli\""), "{e}");
         // A message on a channel never defined; a channel on a schema never defined.
         let msg = [&7u16.to_le_bytes()[..], &[0; 20]].concat();

@@ -36,6 +36,9 @@ pub enum BagError {
     UnknownStorage { path: PathBuf, storage: String },
     #[error("{type_name}: {reason}")]
     Message { type_name: String, reason: String },
+    /// Returned by a [`Bag::for_each`] callback to stop reading (the caller was interrupted).
+    #[error("stopped before the end of the bag")]
+    Stopped,
     #[error("cannot encode or decode {type_name} as CDR")]
     Cdr {
         type_name: String,
@@ -52,6 +55,30 @@ pub struct BagMessage {
     pub type_name: String,
     pub log_time: u64,
     pub data: Vec<u8>,
+}
+
+/// A part of a bag that could not be read and was passed over: a corrupt MCAP chunk (its
+/// messages are lost; those before and after it are read).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    pub file: PathBuf,
+    /// Where the part starts in the file, and its length, bytes.
+    pub offset: u64,
+    pub bytes: u64,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} bytes at offset {} skipped: {}",
+            self.file.display(),
+            self.bytes,
+            self.offset,
+            self.reason
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,15 +195,22 @@ impl Bag {
         Ok(merge_topics(per_file.into_iter().flatten()))
     }
 
-    /// Every message of every file, in storage order, for the callback.
+    /// Every message of every file, in storage order, for the callback; returns the parts of
+    /// the bag that were passed over as unreadable (corrupt MCAP chunks).
     pub fn for_each(
         &self,
         mut f: impl FnMut(BagMessage) -> Result<(), BagError>,
-    ) -> Result<(), BagError> {
+    ) -> Result<Vec<Skipped>, BagError> {
+        let mut skipped = Vec::new();
         match self {
-            Self::Mcap(files) => files.iter().try_for_each(|file| file.for_each(&mut f)),
-            Self::Db3(files) => files.iter().try_for_each(|file| file.for_each(&mut f)),
+            Self::Mcap(files) => {
+                for file in files {
+                    skipped.extend(file.for_each(&mut f)?);
+                }
+            }
+            Self::Db3(files) => files.iter().try_for_each(|file| file.for_each(&mut f))?,
         }
+        Ok(skipped)
     }
 }
 
