@@ -669,6 +669,47 @@ fn qos_mismatch_is_visible_in_diagnostics() {
     );
 }
 
+/// A camera streams throughout; the node is stopped by SIGTERM mid-stream and restarted; the
+/// camera vanishes and returns reliable instead of best effort, at half the resolution. Each
+/// phase's answers hold the library's faces for the frame sent; nothing is answered for the
+/// frames sent while no node ran.
+#[test]
+fn sigterm_restart_and_a_camera_that_vanishes_and_returns_changed() {
+    let (r, out) = scenario("faults");
+    assert_eq!(
+        r["sigterm_exit"], 0,
+        "SIGTERM during inference: a clean exit"
+    );
+    let got = by_stamp(&r);
+    let labels = labels();
+    let big = reference(&out.path().join("frames/cam.png"));
+    let small = reference(&out.path().join("frames/cam_small.png"));
+    let mut per_phase: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in arr(&r["sent"]) {
+        let phase = s["phase"].as_str().unwrap();
+        let Some(msg) = got.get(&s["stamp_ns"].as_u64().unwrap()) else {
+            continue;
+        };
+        *per_phase.entry(phase).or_default() += 1;
+        match phase {
+            "first" | "restarted" => assert_same_faces(msg, &big, &labels),
+            "returned" => assert_same_faces(msg, &small, &labels),
+            other => panic!("a frame sent in phase {other} was answered: {msg}"),
+        }
+    }
+    for phase in ["first", "restarted", "returned"] {
+        assert!(per_phase.get(phase) >= Some(&5), "{phase}: {per_phase:?}");
+    }
+    let gone = &r["vanished_status"];
+    assert_eq!(gone["level"], 2, "the vanished camera is an error: {gone}");
+    assert!(gone["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("no frames for"));
+    let input = status(&r, "masked_fer: input /cam");
+    assert_eq!(input["values"]["Resolution changes"], "1", "{input}");
+}
+
 fn start_up_failure(args: &[&str]) -> String {
     let out = tempfile::tempdir().unwrap();
     let mut cmd = vec![env!("CARGO_BIN_EXE_masked_fer_node"), "--ros-args"];
@@ -696,6 +737,25 @@ fn bad_parameters_and_missing_models_stop_start_up_with_one_line() {
     assert!(e.contains("/nonexistent/model.onnx"), "{e}");
     let e = start_up_failure(&["-p", "image_topics:=[]"]);
     assert!(e.contains("image_topics"), "{e}");
+    // Model files that exist but cannot be used: garbage, a directory, a copy cut in half.
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.onnx");
+    std::fs::write(&garbage, b"not an ONNX model").unwrap();
+    let shipped = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("models/slim_rgc_masked_fer_int8.onnx"),
+    )
+    .unwrap();
+    let cut = dir.path().join("cut.onnx");
+    std::fs::write(&cut, &shipped[..shipped.len() / 2]).unwrap();
+    for (param, path) in [
+        ("classifier.model", &garbage),
+        ("classifier.model", &dir.path().to_path_buf()),
+        ("classifier.model", &cut),
+        ("detector.model", &garbage),
+    ] {
+        let e = start_up_failure(&["-p", &format!("{param}:={}", path.display())]);
+        assert!(e.contains(&path.display().to_string()), "{param}: {e}");
+    }
     let help = Command::new(env!("CARGO_BIN_EXE_masked_fer_node"))
         .arg("--help")
         .output()

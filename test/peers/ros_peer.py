@@ -23,6 +23,8 @@ Scenarios:
                shutdown to finalized; then a node whose configure fails (missing model)
   sim_time     use_sim_time with a /clock running at twice real time: diagnostics stamps and
                the input rate follow /clock
+  faults       a camera streaming throughout: the node stopped by SIGTERM and restarted; the
+               camera vanishes, then returns with another QoS and resolution
   replay_parity a params file with non-default tracking and smoothing; frames sent one at a time
                (each after the previous answer, reliable), so every frame is processed; the
                Rust test replays the same frames with the same file and compares
@@ -269,13 +271,13 @@ class Run:
         self.stderr = open(self.out / "node.log", "w")
         self.proc = subprocess.Popen(cmd, stdout=self.stderr, stderr=subprocess.STDOUT, env=node_env())
 
-    def stop_node(self):
+    def stop_node(self, sig=signal.SIGINT):
         if self.proc is None:
             return
         alive = self.proc.poll() is None
         self.result["node_alive_at_end"] = alive
         if alive:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(sig)
             try:
                 self.result["node_exit"] = self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -642,10 +644,73 @@ def scenario_sim_time(run, peer):
     return rec
 
 
+def scenario_faults(run, peer):
+    args = ["-p", "image_topics:=[/cam]", "-p", "diagnostics.period:=0.5",
+            "-p", "detector.keyframe_interval:=1"]  # frames checked against full-frame detection
+    run.start_node(args)
+    rec = Recorder(peer, "/masked_fer/detections", None)
+    run.rec = rec
+    big, small = photo("maksssksksss0.jpg", (640, 480)), photo("maksssksksss0.jpg", (320, 240))
+    run.save_frame("cam", big)
+    run.save_frame("cam_small", small)
+    sent = run.result.setdefault("sent", [])
+    lock = threading.Lock()
+    camera = {"pub": peer.create_publisher(Image, "/cam", qos_profile_sensor_data), "rgb": big,
+              "phase": "first"}
+    stop = threading.Event()
+
+    def stream():  # the camera at 15 Hz, whatever happens to the node
+        n = 0
+        while not stop.is_set():
+            with lock:
+                if camera["pub"] is not None:
+                    camera["pub"].publish(raw_msg(camera["rgb"], n))
+                    sent.append({"stamp_ns": ns(stamp(n)), "phase": camera["phase"]})
+                    n += 1
+            time.sleep(1 / 15)
+
+    def phase(name, **change):
+        with lock:
+            camera.update(phase=name, **change)
+
+    def answered(name, count):
+        def enough():
+            stamps = {s["stamp_ns"] for s in list(sent) if s["phase"] == name}
+            return sum(d["stamp_ns"] in stamps for d in list(rec.detections)) >= count
+        wait_for(enough, 30, f"{count} answers in phase {name}")
+
+    threading.Thread(target=stream, daemon=True).start()
+    answered("first", 5)
+    # SIGTERM while frames arrive and are processed: a clean exit.
+    run.stop_node(signal.SIGTERM)
+    run.result["sigterm_exit"] = run.result["node_exit"]
+    phase("down")
+    wait_for(lambda: camera["pub"].get_subscription_count() == 0, 10, "the node leaving the graph")
+    time.sleep(0.5)
+    # Restarted while the camera goes on.
+    phase("restarted")
+    run.start_node(args)
+    answered("restarted", 5)
+    # The camera vanishes...
+    with lock:
+        peer.destroy_publisher(camera["pub"])
+        camera.update(pub=None, phase="gone")
+    time.sleep(2.5)
+    with rec.lock:
+        run.result["vanished_status"] = next(
+            (s for s in rec.diagnostics[-1] if s["name"] == "masked_fer: input /cam"), None)
+    # ...and returns reliable instead of best effort, at another resolution.
+    phase("returned", pub=peer.create_publisher(Image, "/cam", RELIABLE), rgb=small)
+    answered("returned", 5)
+    stop.set()
+    time.sleep(1.2)  # two diagnostics periods
+    return rec
+
+
 SCENARIOS = {"cameras": scenario_cameras, "compressed": scenario_compressed,
              "bad_input": scenario_bad_input, "qos_mismatch": scenario_qos_mismatch,
              "replay_parity": scenario_replay_parity, "lifecycle": scenario_lifecycle,
-             "sim_time": scenario_sim_time}
+             "sim_time": scenario_sim_time, "faults": scenario_faults}
 
 
 def main():
