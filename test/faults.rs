@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -22,36 +21,16 @@ fn report_json(dir: &Path) -> Value {
 /// as a plain scan of the file's records finds them.
 fn chunked_demo_bag(dir: &Path) -> (PathBuf, Vec<(usize, usize)>) {
     let path = dir.join("chunked.mcap");
-    let mut w = mcap::WriteOptions::new()
-        .chunk_size(Some(1))
-        .create(std::io::BufWriter::new(
-            std::fs::File::create(&path).unwrap(),
-        ))
-        .unwrap();
-    let mut channel = None;
+    let mut messages = Vec::new();
     let bag = Bag::open(&common::data("demo_bag")).unwrap();
-    let mut sequence = 0;
     let skipped = bag
         .for_each(|m| {
-            let id = *channel.get_or_insert_with(|| {
-                let schema = w.add_schema(&m.type_name, "ros2msg", b"").unwrap();
-                w.add_channel(schema, &m.topic, "cdr", &BTreeMap::new())
-                    .unwrap()
-            });
-            let header = mcap::records::MessageHeader {
-                channel_id: id,
-                sequence,
-                log_time: m.log_time,
-                publish_time: m.log_time,
-            };
-            sequence += 1;
-            w.write_to_known_channel(&header, &m.data).unwrap();
+            messages.push(m);
             Ok(())
         })
         .unwrap();
     assert!(skipped.is_empty());
-    w.finish().unwrap();
-    drop(w);
+    common::write_mcap(&path, Some(1), &messages);
     // Records after the 8-byte magic: opcode u8, length u64, body; 0x06 is a chunk.
     let bytes = std::fs::read(&path).unwrap();
     let mut chunks = Vec::new();

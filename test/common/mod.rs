@@ -120,3 +120,58 @@ pub fn read_bag(path: &Path) -> Vec<serde_json::Value> {
     .map(|l| serde_json::from_str(l).expect("JSON line"))
     .collect()
 }
+
+/// Messages (topic, ROS type, receive time, CDR bytes as given) written to an MCAP file by the
+/// `mcap` crate, in chunks of at most `chunk_size` bytes (one message per chunk when small).
+pub fn write_mcap(
+    path: &Path,
+    chunk_size: Option<u64>,
+    messages: &[masked_fer::io::bag::BagMessage],
+) {
+    let mut w = mcap::WriteOptions::new()
+        .chunk_size(chunk_size)
+        .create(std::io::BufWriter::new(
+            std::fs::File::create(path).unwrap(),
+        ))
+        .unwrap();
+    let mut channels = std::collections::BTreeMap::new();
+    for (sequence, m) in (0u32..).zip(messages) {
+        let id = *channels.entry(m.topic.clone()).or_insert_with(|| {
+            let schema = w.add_schema(&m.type_name, "ros2msg", b"").unwrap();
+            w.add_channel(schema, &m.topic, "cdr", &std::collections::BTreeMap::new())
+                .unwrap()
+        });
+        let header = mcap::records::MessageHeader {
+            channel_id: id,
+            sequence,
+            log_time: m.log_time,
+            publish_time: m.log_time,
+        };
+        w.write_to_known_channel(&header, &m.data).unwrap();
+    }
+    w.finish().unwrap();
+}
+
+/// Exit code, stderr and peak resident memory (KiB, from the kernel's rusage of this child
+/// alone) of a command run to its end.
+pub fn peak_rss(cmd: &mut Command) -> (Option<i32>, String, u64) {
+    use std::io::Read;
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let mut status = 0;
+    // SAFETY: rusage is plain data that wait4 fills; the pid is our own unwaited child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32, "wait4");
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    (code, reader.join().unwrap(), usage.ru_maxrss as u64)
+}

@@ -23,8 +23,9 @@ pub type RgbPixels<'a> = CowArray<'a, u8, Ix3>;
 
 /// Largest width or height accepted (a 16K frame); larger is treated as corrupt metadata.
 pub const MAX_SIDE: u32 = 16_384;
-/// Largest pixel count accepted (about 134 MP), to bound allocations from corrupt headers.
-pub const MAX_PIXELS: u64 = 1 << 27;
+/// Largest pixel count accepted (2^25, about 33.5 MP: an 8K UHD frame fits), to bound the memory
+/// one frame can take (~100 MB decoded; RELIABILITY.md measures it).
+pub const MAX_PIXELS: u64 = 1 << 25;
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum FrameError {
