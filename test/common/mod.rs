@@ -154,6 +154,7 @@ pub fn write_mcap(
 
 /// Exit code, stderr and peak resident memory (KiB, from the kernel's rusage of this child
 /// alone) of a command run to its end.
+#[allow(clippy::zombie_processes)] // reaped by wait4, which also gives its rusage
 pub fn peak_rss(cmd: &mut Command) -> (Option<i32>, String, u64) {
     use std::io::Read;
     let mut child = cmd
