@@ -36,6 +36,10 @@ struct Input {
     in_window: u64,
     superseded: u64,
     rejected: u64,
+    /// Answered with results; with inference failures, superseded and rejected frames this
+    /// accounts for every frame received once none waits (RELIABILITY.md, overload).
+    processed: u64,
+    failed: u64,
     last_frame: Option<Duration>,
     resolution: Option<(usize, usize)>,
     resolution_changes: u64,
@@ -112,8 +116,11 @@ impl Stats {
         self.last_rejection = Some(format!("{}: {reason}", self.topic(i)));
     }
 
-    /// Inference failed on a good frame (a model problem, not the camera's).
-    pub fn failed(&mut self, reason: &str) {
+    /// Inference failed on a good frame of camera `i` (a model problem, not the camera's).
+    pub fn failed(&mut self, i: usize, reason: &str) {
+        if let Some(s) = self.inputs.get_mut(i) {
+            s.failed += 1;
+        }
         self.window_failures += 1;
         self.last_failure = Some(reason.to_string());
     }
@@ -137,9 +144,12 @@ impl Stats {
         s.problem.clone().filter(|_| new)
     }
 
-    /// A frame was processed and its results published; `keyframe`: the whole frame went
-    /// through the detector (else regions around followed faces).
-    pub fn processed(&mut self, latency: Duration, faces: usize, keyframe: bool) {
+    /// A frame of camera `i` was processed and its results published; `keyframe`: the whole
+    /// frame went through the detector (else regions around followed faces).
+    pub fn processed(&mut self, i: usize, latency: Duration, faces: usize, keyframe: bool) {
+        if let Some(s) = self.inputs.get_mut(i) {
+            s.processed += 1;
+        }
         self.processed += 1;
         self.faces += faces as u64;
         self.window_faces += faces as u64;
@@ -336,8 +346,10 @@ fn input_status(
                 "Maximum acceptable frequency (Hz)",
                 format!("{:.2}", limits.max_rate),
             ),
+            kv("Frames processed", s.processed.to_string()),
             kv("Frames dropped (superseded)", s.superseded.to_string()),
             kv("Frames rejected", s.rejected.to_string()),
+            kv("Frames failed (inference)", s.failed.to_string()),
             kv(
                 "Resolution",
                 s.resolution
@@ -408,7 +420,7 @@ mod tests {
         assert!(!st.resolution(0, (640, 480)));
         assert!(st.resolution(0, (320, 240)));
         for ms in [10, 20, 30, 40] {
-            st.processed(Duration::from_millis(ms), 2, ms <= 20);
+            st.processed(0, Duration::from_millis(ms), 2, ms <= 20);
         }
         let r = st.report(
             t(500),
@@ -419,6 +431,8 @@ mod tests {
         assert_eq!(r[0].level, OK, "{:?}", r[0]);
         assert_eq!(value(&r[0], "Actual frequency (Hz)"), "20.00");
         assert_eq!(value(&r[0], "Frames dropped (superseded)"), "5");
+        assert_eq!(value(&r[0], "Frames processed"), "4");
+        assert_eq!(value(&r[1], "Frames rejected"), "1");
         assert_eq!(value(&r[0], "Resolution changes"), "1");
         assert_eq!(r[1].level, ERROR, "camera b sent nothing but a bad frame");
         assert_eq!(r[2].level, WARN);

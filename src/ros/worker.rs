@@ -205,7 +205,7 @@ impl Worker {
             Err(Error::Frame(e)) => return self.reject(camera, &header, &crate::chain(&e)),
             Err(e @ (Error::Model(_) | Error::Config(_))) => {
                 let reason = crate::chain(&e);
-                lock(&self.stats).failed(&reason);
+                lock(&self.stats).failed(camera, &reason);
                 self.log_once(camera, &reason);
                 return self.publish_detections(&header, &[]);
             }
@@ -232,7 +232,7 @@ impl Worker {
             }
         }
         let latency = pending.arrived.elapsed();
-        lock(&self.stats).processed(latency, out.faces.len(), out.keyframe);
+        lock(&self.stats).processed(camera, latency, out.faces.len(), out.keyframe);
     }
 
     fn publish_detections(&mut self, header: &Header, faces: &[FaceOutput]) {
