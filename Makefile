@@ -1,5 +1,5 @@
 # masked_fer: the two commands a fresh clone needs are `make demo` and `make test`.
-.PHONY: setup setup-test setup-ros setup-fuzz node demo test test-ros fuzz fuzz-smoke fmt bench benchmarks bench-node bench-video models parity-reference
+.PHONY: setup setup-test setup-ros setup-fuzz node demo test test-ros soak fuzz fuzz-smoke fmt bench benchmarks bench-node bench-video models parity-reference
 
 CARGO ?= cargo
 DEMO_OUT ?= out/demo
@@ -54,6 +54,14 @@ test-ros: setup setup-ros
 	$(ROS_ENV) $(CARGO) test --features ros --lib ros::
 	$(ROS_ENV) $(CARGO) test --features ros --test ros_node -- --test-threads=1
 	$(ROS_ENV) $(CARGO) test --features ros --test ros_workspace -- --nocapture
+
+# The release node at 30 Hz with changing face counts for SOAK_SECONDS (default 30 minutes;
+# `make test` runs 2): resident memory, latency, CPU and frame accounting over time, asserted
+# as in test/ros_node.rs, printed every 5 s, plotted into docs/reliability/ (RELIABILITY.md).
+SOAK_SECONDS ?= 1800
+soak: setup setup-ros
+	$(ROS_ENV) MASKED_FER_SOAK_SECONDS=$(SOAK_SECONDS) MASKED_FER_SOAK_PLOTS=docs/reliability \
+		$(CARGO) test --release --features ros --test ros_node soak_holds -- --nocapture
 
 # Coverage-guided fuzzing of every parser of outside bytes (fuzz/, RELIABILITY.md): each target
 # replays its committed corpus (seeds from the real fixtures, and every input that once failed),

@@ -227,6 +227,40 @@ pub fn expression_timeline(
     })
 }
 
+/// Lines over time: each series (name, points (x, y)) in its own colour, y from 0.
+pub fn time_series(
+    series: &[(&str, Vec<(f64, f64)>)],
+    title: &str,
+    (x_desc, y_desc): (&str, &str),
+    path: &Path,
+) -> Result<(), PlotError> {
+    let points = series.iter().flat_map(|s| &s.1);
+    let xmax = points.clone().map(|p| p.0).fold(1e-3, f64::max);
+    let ymax = points.map(|p| p.1).fold(1e-3, f64::max);
+    render(path, |root| {
+        let mut chart =
+            chart_builder(root, title, 70).build_cartesian_2d(0.0..xmax * 1.02, 0.0..ymax * 1.1)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .draw()?;
+        for (k, (name, pts)) in series.iter().enumerate() {
+            let colour = Palette99::pick(k).to_rgba();
+            chart
+                .draw_series(LineSeries::new(pts.iter().copied(), colour.stroke_width(2)))?
+                .label(*name)
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    })
+}
+
 /// Confusion matrix: rows are true classes, columns predicted classes (then "no face" when the
 /// rows have one more column); cells coloured by row-normalised recall, annotated with counts.
 pub fn confusion_matrix(
