@@ -58,9 +58,12 @@ test-ros: setup setup-ros
 # The release node at 30 Hz with changing face counts for SOAK_SECONDS (default 30 minutes;
 # `make test` runs 2): resident memory, latency, CPU and frame accounting over time, asserted
 # as in test/ros_node.rs, printed every 5 s, plotted into docs/reliability/ (RELIABILITY.md).
+# SOAK_PARAMS adds node arguments (e.g. SOAK_PARAMS="-p hri.enabled:=false").
 SOAK_SECONDS ?= 1800
+SOAK_PARAMS ?=
 soak: setup setup-ros
 	$(ROS_ENV) MASKED_FER_SOAK_SECONDS=$(SOAK_SECONDS) MASKED_FER_SOAK_PLOTS=docs/reliability \
+		MASKED_FER_SOAK_PARAMS="$(SOAK_PARAMS)" \
 		$(CARGO) test --release --features ros --test ros_node soak_holds -- --nocapture
 
 # Coverage-guided fuzzing of every parser of outside bytes (fuzz/, RELIABILITY.md): each target

@@ -112,15 +112,19 @@ fn images_declaring_huge_sizes_are_refused_before_allocating_and_the_limit_costs
     );
 }
 
+fn header(n: u32) -> Header {
+    Header {
+        stamp: Time {
+            sec: 1000 + n as i32,
+            nanosec: 0,
+        },
+        frame_id: "camera".into(),
+    }
+}
+
 fn image(n: u32, width: u32, height: u32, data: Vec<u8>) -> BagMessage {
     let img = Image {
-        header: Header {
-            stamp: Time {
-                sec: 1000 + n as i32,
-                nanosec: 0,
-            },
-            frame_id: "camera".into(),
-        },
+        header: header(n),
         height,
         width,
         encoding: "rgb8".into(),
@@ -133,13 +137,7 @@ fn image(n: u32, width: u32, height: u32, data: Vec<u8>) -> BagMessage {
 
 fn compressed(n: u32, data: Vec<u8>) -> BagMessage {
     let img = CompressedImage {
-        header: Header {
-            stamp: Time {
-                sec: 1000 + n as i32,
-                nanosec: 0,
-            },
-            frame_id: "camera".into(),
-        },
+        header: header(n),
         format: "jpeg".into(),
         data,
     };

@@ -1169,6 +1169,11 @@ fn soak_holds_memory_latency_and_accounting() {
         .map(|s| point(s, "rss_kib"))
         .map(|(t, k)| (t, k / 1024.0))
         .collect();
+    let heap: Vec<(f64, f64)> = samples
+        .iter()
+        .filter(|s| s["heap_live_kib"].is_number())
+        .map(|s| (f(&s["t"]), f(&s["heap_live_kib"]) / 1024.0))
+        .collect();
     let p50: Vec<(f64, f64)> = samples.iter().map(|s| point(s, "latency_p50_ms")).collect();
     let p99: Vec<(f64, f64)> = samples.iter().map(|s| point(s, "latency_p99_ms")).collect();
     let cpu: Vec<(f64, f64)> = samples
@@ -1186,13 +1191,42 @@ fn soak_holds_memory_latency_and_accounting() {
         .zip(std::iter::once(&(0.0, f64::NAN)).chain(&cpu))
     {
         println!(
-            "t {:6.0} s  RSS {:7.1} MiB  latency p50 {:5.1} p99 {:5.1} ms  CPU {:4.0}%",
+            "t {:6.0} s  RSS {:7.1} MiB  Rust heap {:6.1} MiB  latency p50 {:5.1} p99 {:5.1} ms  CPU {:4.0}%",
             l.0,
             f(&s["rss_kib"]) / 1024.0,
+            s["heap_live_kib"].as_f64().unwrap_or(f64::NAN) / 1024.0,
             f(&s["latency_p50_ms"]),
             l.1,
             c.1
         );
+    }
+    // The plots first: they matter most when an assertion below fails.
+    if let Ok(dir) = std::env::var("MASKED_FER_SOAK_PLOTS") {
+        use masked_fer::report::plot::time_series;
+        let dir = Path::new(&dir);
+        std::fs::create_dir_all(dir).unwrap();
+        let minutes = |v: &[(f64, f64)]| v.iter().map(|p| (p.0 / 60.0, p.1)).collect::<Vec<_>>();
+        time_series(
+            &[
+                ("resident memory", minutes(&rss)),
+                ("Rust heap (live)", minutes(&heap)),
+            ],
+            "masked_fer_node soak: memory",
+            ("minutes", "MiB"),
+            &dir.join("soak_memory.png"),
+        )
+        .unwrap();
+        time_series(
+            &[
+                ("latency p50", minutes(&p50)),
+                ("latency p99", minutes(&p99)),
+                ("CPU % of one core", minutes(&cpu)),
+            ],
+            "masked_fer_node soak: latency per 5 s window (ms) and CPU (%)",
+            ("minutes", "ms  /  %"),
+            &dir.join("soak_latency.png"),
+        )
+        .unwrap();
     }
     let warm = samples.len() / 4;
     assert!(samples.len() >= 8, "{} samples", samples.len());
@@ -1227,28 +1261,4 @@ fn soak_holds_memory_latency_and_accounting() {
         n("processed") + n("superseded") + n("rejected") + n("failed"),
         "{c}"
     );
-    if let Ok(dir) = std::env::var("MASKED_FER_SOAK_PLOTS") {
-        use masked_fer::report::plot::time_series;
-        let dir = Path::new(&dir);
-        std::fs::create_dir_all(dir).unwrap();
-        let minutes = |v: &[(f64, f64)]| v.iter().map(|p| (p.0 / 60.0, p.1)).collect::<Vec<_>>();
-        time_series(
-            &[("resident memory", minutes(&rss))],
-            "masked_fer_node soak: resident memory",
-            ("minutes", "MiB"),
-            &dir.join("soak_memory.png"),
-        )
-        .unwrap();
-        time_series(
-            &[
-                ("latency p50", minutes(&p50)),
-                ("latency p99", minutes(&p99)),
-                ("CPU % of one core", minutes(&cpu)),
-            ],
-            "masked_fer_node soak: latency per 5 s window (ms) and CPU (%)",
-            ("minutes", "ms  /  %"),
-            &dir.join("soak_latency.png"),
-        )
-        .unwrap();
-    }
 }

@@ -217,11 +217,7 @@ pub fn expression_timeline(
             chart.draw_series(series.map(|p| Circle::new(p, 3, colour.filled())))?;
         }
         if !tracks.is_empty() {
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .draw()?;
+            legend(&mut chart)?;
         }
         Ok(())
     })
@@ -252,13 +248,27 @@ pub fn time_series(
                 .label(*name)
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour));
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
-        Ok(())
+        legend(&mut chart)
     })
+}
+
+/// The series' names in a box over the chart.
+fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+) -> Result<(), DrawError>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
 }
 
 /// Confusion matrix: rows are true classes, columns predicted classes (then "no face" when the

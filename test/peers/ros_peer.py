@@ -28,7 +28,8 @@ Scenarios:
   overload     three cameras at 2x and 4x the node's capacity, raw then compressed, with
                malformed frames and parameter requests throughout
   soak         one camera at 30 Hz with changing face counts for MASKED_FER_SOAK_SECONDS
-               (default 120; `make soak`: 1800): memory, CPU, latency and counters over time
+               (default 120; `make soak`: 1800): memory, CPU, latency and counters over time;
+               MASKED_FER_SOAK_PARAMS adds node arguments
   replay_parity a params file with non-default tracking and smoothing; frames sent one at a time
                (each after the previous answer, reliable), so every frame is processed; the
                Rust test replays the same frames with the same file and compares
@@ -858,7 +859,7 @@ def scenario_soak(run, peer):
     node's resident memory and CPU, the latency of that window's answers and the counters."""
     seconds = float(os.environ.get("MASKED_FER_SOAK_SECONDS", "120"))
     run.start_node(["-p", "image_topics:=[/cam]", "-p", "qos.reliability:=reliable",
-                    "-p", "diagnostics.period:=1.0"])
+                    "-p", "diagnostics.period:=1.0", *os.environ.get("MASKED_FER_SOAK_PARAMS", "").split()])
     pub = peer.create_publisher(Image, "/cam", RELIABLE)
     # Not following the faces' topics: 6 faces at 30 Hz are ~900 messages/s (and the node makes
     # face images only for a subscriber), more than this Python peer takes in on time.
@@ -889,7 +890,12 @@ def scenario_soak(run, peer):
                             for d in rec.detections[len(window):] if d["stamp_ns"] in sent_at]
                 window = list(rec.detections)
             answered.sort()
+            with rec.lock:
+                pipeline = next((st for st in rec.diagnostics[-1] if st["name"] == "masked_fer: pipeline"),
+                                {"values": {}}) if rec.diagnostics else {"values": {}}
+            heap = pipeline["values"].get("Heap live (KiB)")
             samples.append({"t": now - t0, "rss_kib": node_rss_kib(run.proc.pid),
+                            "heap_live_kib": int(heap) if heap else None,
                             "cpu_s": node_cpu_seconds(run.proc.pid), "answers": len(answered),
                             "latency_p50_ms": answered[len(answered) // 2] if answered else None,
                             "latency_p99_ms": answered[int(len(answered) * 0.99)] if answered else None})

@@ -80,12 +80,25 @@ fn main() {
     }
 }
 
+/// What to check when rcl refuses the node: its reason stays in rcl's log line above ours.
+fn node_create_hint() -> String {
+    match std::env::var("ROS_SECURITY_ENABLE") {
+        Ok(v) if v.eq_ignore_ascii_case("true") => format!(
+            "ROS_SECURITY_ENABLE is true: the DDS must be built with security (the pip wheels' \
+             Fast DDS is not) and ROS_SECURITY_KEYSTORE ({}) must hold this node's enclave; see \
+             RELIABILITY.md",
+            std::env::var("ROS_SECURITY_KEYSTORE").unwrap_or_else(|_| "unset".into())
+        ),
+        _ => "check __node / __ns remaps".into(),
+    }
+}
+
 fn run() -> Result<()> {
     let ctx = r2r::Context::create().map_err(|e| {
         anyhow!("cannot initialise ROS 2 (rcl): {e}; is a ROS 2 environment sourced and HOME or ROS_LOG_DIR set?")
     })?;
     let mut node = r2r::Node::create(ctx, NODE_NAME, "")
-        .map_err(|e| anyhow!("cannot create the node: {e} (check __node / __ns remaps)"))?;
+        .map_err(|e| anyhow!("cannot create the node: {e} ({})", node_create_hint()))?;
     logging::forward_to_rcl(node.logger());
     let node_name = node.name().unwrap_or_else(|_| NODE_NAME.into());
 
