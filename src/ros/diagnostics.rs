@@ -55,7 +55,6 @@ pub struct Stats {
     inputs: Vec<Input>,
     started: Duration,
     window_start: Duration,
-    processed: u64,
     faces: u64,
     window_faces: u64,
     /// Frames of this window that went through the full-frame detector.
@@ -83,7 +82,6 @@ impl Stats {
                 .collect(),
             started: now,
             window_start: now,
-            processed: 0,
             faces: 0,
             window_faces: 0,
             window_keyframes: 0,
@@ -150,7 +148,6 @@ impl Stats {
         if let Some(s) = self.inputs.get_mut(i) {
             s.processed += 1;
         }
-        self.processed += 1;
         self.faces += faces as u64;
         self.window_faces += faces as u64;
         self.window_keyframes += u64::from(keyframe);
@@ -194,6 +191,7 @@ impl Stats {
     }
 
     fn pipeline_status(&self, node: &str, window: f64, about: &[(String, String)]) -> Status {
+        let processed: u64 = self.inputs.iter().map(|s| s.processed).sum();
         let superseded: u64 = self.inputs.iter().map(|s| s.superseded).sum();
         let rejected: u64 = self.inputs.iter().map(|s| s.rejected).sum();
         let (level, message) = if self.window_failures > 0 {
@@ -214,7 +212,7 @@ impl Stats {
                     self.last_rejection.as_deref().unwrap_or("")
                 ),
             )
-        } else if self.processed == 0 {
+        } else if processed == 0 {
             (STALE, "no frame processed yet".to_string())
         } else if self.window_latencies_ms.is_empty() {
             (OK, "idle (no new frames)".to_string())
@@ -255,7 +253,7 @@ impl Stats {
                 }
                 .into(),
             ),
-            kv("Frames processed", self.processed.to_string()),
+            kv("Frames processed", processed.to_string()),
             kv("Faces found", self.faces.to_string()),
             kv("Frames dropped (superseded)", superseded.to_string()),
             kv("Frames rejected", rejected.to_string()),

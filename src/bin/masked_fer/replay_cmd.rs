@@ -3,7 +3,7 @@
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -157,7 +157,9 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         Ok(skipped) => (skipped, None),
         Err(BagError::Stopped) => (
             Vec::new(),
-            signal.received().map(|s| format!("interrupted by {s}")),
+            signal
+                .received()
+                .map(|(_, name)| format!("interrupted by {name}")),
         ),
         Err(e) => (Vec::new(), Some(masked_fer::chain(&e))),
     };
@@ -222,61 +224,31 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     if let Some(e) = incomplete {
         eprintln!("masked_fer: replay stopped: {e}");
         // A shell's convention for a signal (130 on SIGINT, 143 on SIGTERM); 1 otherwise.
-        return Ok(signal.received().map_or(1, |s| 128 + s.number()));
+        return Ok(signal.received().map_or(1, |(sig, _)| 128 + sig));
     }
     Ok(if skipped.is_empty() { 0 } else { 1 })
 }
 
-/// SIGINT and SIGTERM, noted instead of ending the process.
-struct Signal {
-    int: Arc<AtomicBool>,
-    term: Arc<AtomicBool>,
-}
-
-/// A signal that arrived.
-#[derive(Clone, Copy)]
-enum Received {
-    Int,
-    Term,
-}
-
-impl Received {
-    fn number(self) -> i32 {
-        match self {
-            Received::Int => signal_hook::consts::SIGINT,
-            Received::Term => signal_hook::consts::SIGTERM,
-        }
-    }
-}
-
-impl std::fmt::Display for Received {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Received::Int => "SIGINT",
-            Received::Term => "SIGTERM",
-        })
-    }
-}
+/// SIGINT and SIGTERM, noted (the last to arrive) instead of ending the process.
+struct Signal(Arc<AtomicUsize>);
 
 impl Signal {
     fn watch() -> Result<Self> {
-        let int = Arc::new(AtomicBool::new(false));
-        let term = Arc::new(AtomicBool::new(false));
-        signal_hook::flag::register(signal_hook::consts::SIGINT, int.clone())
-            .context("installing the SIGINT handler")?;
-        signal_hook::flag::register(signal_hook::consts::SIGTERM, term.clone())
-            .context("installing the SIGTERM handler")?;
-        Ok(Self { int, term })
+        let flag = Arc::new(AtomicUsize::new(0));
+        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register_usize(sig, flag.clone(), sig as usize)
+                .with_context(|| format!("installing a handler for signal {sig}"))?;
+        }
+        Ok(Self(flag))
     }
 
-    fn received(&self) -> Option<Received> {
-        if self.int.load(Ordering::Relaxed) {
-            Some(Received::Int)
-        } else if self.term.load(Ordering::Relaxed) {
-            Some(Received::Term)
-        } else {
-            None
-        }
+    /// The signal that arrived, if one did: its number and name.
+    fn received(&self) -> Option<(i32, &'static str)> {
+        let sig = self.0.load(Ordering::Relaxed) as i32;
+        (sig != 0).then(|| {
+            let name = signal_hook::low_level::signal_name(sig).unwrap_or("a signal");
+            (sig, name)
+        })
     }
 }
 
@@ -355,9 +327,7 @@ fn markdown(bag: &str, r: &serde_json::Value, plots: &[(String, String)]) -> Str
     }
     let skipped = r["skipped"].as_array().cloned().unwrap_or_default();
     if !skipped.is_empty() {
-        s += "**Corrupt parts passed over** (their frames are lost; the frames before and after were replayed):
-
-";
+        s += "**Corrupt parts passed over** (their frames are lost; the frames before and after were replayed):\n\n";
         for k in &skipped {
             s += &format!(
                 "- `{}`: {} bytes at offset {}: {}\n",
