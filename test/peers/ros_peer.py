@@ -855,8 +855,8 @@ def scenario_overload(run, peer):
 
 def scenario_soak(run, peer):
     """One camera at 30 Hz for MASKED_FER_SOAK_SECONDS (default 120), the face count changing
-    every 5 s (0, 1, 3, 5 and 6 faces, the camera panning a little), reliable; every 5 s the
-    node's resident memory and CPU, the latency of that window's answers and the counters."""
+    every 5 s (0, 1, 3, 5 and 6 faces, the camera panning back and forth), reliable; every 5 s
+    the node's resident memory and CPU, the latency of that window's answers and the counters."""
     seconds = float(os.environ.get("MASKED_FER_SOAK_SECONDS", "120"))
     run.start_node(["-p", "image_topics:=[/cam]", "-p", "qos.reliability:=reliable",
                     "-p", "diagnostics.period:=1.0", *os.environ.get("MASKED_FER_SOAK_PARAMS", "").split()])
@@ -870,8 +870,11 @@ def scenario_soak(run, peer):
     scenes = []  # (faces in the photo, frames of a slow pan over it)
     for name in [None, "maksssksksss4.jpg", "maksssksksss99.jpg", "maksssksksss0.jpg", "maksssksksss71.jpg"]:
         big = np.full((540, 720, 3), 110, np.uint8) if name is None else photo(name, (720, 540))
-        scenes.append([raw_msg(np.ascontiguousarray(big[2 * i:2 * i + 480, 3 * i:3 * i + 640]), 0)
-                       for i in range(30)])
+        # 2 px a frame down and right, inside the photo: every frame 640x480 (a frame of
+        # another size restarts the tracks, every face a new id).
+        pan = [np.ascontiguousarray(big[2 * i:2 * i + 480, 2 * i:2 * i + 640]) for i in range(30)]
+        assert all(f.shape == (480, 640, 3) for f in pan)
+        scenes.append([raw_msg(f, 0) for f in pan])
     stamps = Stamps()
     samples, sent_at = [], {}
     t0 = time.monotonic()
@@ -879,7 +882,9 @@ def scenario_soak(run, peer):
     while time.monotonic() - t0 < seconds:
         now = time.monotonic()
         scene = scenes[int((now - t0) / 5) % len(scenes)]
-        m = scene[k % len(scene)]
+        # Back and forth: jumping back to the pan's start would be a cut, every face a new one.
+        i = k % (2 * len(scene) - 2)
+        m = scene[min(i, 2 * len(scene) - 2 - i)]
         m.header.stamp = stamps.next("/cam", "soak")
         sent_at[ns(m.header.stamp)] = now
         pub.publish(m)
