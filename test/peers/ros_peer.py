@@ -874,7 +874,10 @@ def scenario_soak(run, peer):
         # another size restarts the tracks, every face a new id).
         pan = [np.ascontiguousarray(big[2 * i:2 * i + 480, 2 * i:2 * i + 640]) for i in range(30)]
         assert all(f.shape == (480, 640, 3) for f in pan)
-        scenes.append([raw_msg(f, 0) for f in pan])
+        # Back and forth (the same messages on the way back): jumping back to the pan's start
+        # would be a cut, every face a new one.
+        msgs = [raw_msg(f, 0) for f in pan]
+        scenes.append(msgs + msgs[-2:0:-1])
     stamps = Stamps()
     samples, sent_at = [], {}
     t0 = time.monotonic()
@@ -882,9 +885,7 @@ def scenario_soak(run, peer):
     while time.monotonic() - t0 < seconds:
         now = time.monotonic()
         scene = scenes[int((now - t0) / 5) % len(scenes)]
-        # Back and forth: jumping back to the pan's start would be a cut, every face a new one.
-        i = k % (2 * len(scene) - 2)
-        m = scene[min(i, 2 * len(scene) - 2 - i)]
+        m = scene[k % len(scene)]
         m.header.stamp = stamps.next("/cam", "soak")
         sent_at[ns(m.header.stamp)] = now
         pub.publish(m)
