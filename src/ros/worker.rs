@@ -276,19 +276,14 @@ impl Worker {
     ) {
         let cam = &mut self.cameras[camera];
         cam.confirmed = cam.session.confirmed_ids();
+        let new: Vec<&str> = faces
+            .iter()
+            .filter(|f| f.confirmed && !self.faces.contains_key(&f.id))
+            .map(|f| f.id.as_str())
+            .collect();
+        self.create_face_topics(&new);
         for face in faces.iter().filter(|f| f.confirmed) {
             let id = &face.id;
-            if !self.faces.contains_key(id) {
-                match self.create_face_topics(id) {
-                    Ok(t) => {
-                        self.faces.insert(id.clone(), t);
-                    }
-                    Err(e) => {
-                        log::error!("cannot create the ROS4HRI topics of face {id}: {e}");
-                        continue;
-                    }
-                }
-            }
             let Some(topics) = self.faces.get(id) else {
                 continue;
             };
@@ -384,34 +379,54 @@ impl Worker {
         }
     }
 
-    fn create_face_topics(&self, id: &str) -> r2r::Result<FaceTopics> {
-        // Reliable, as libhri subscribes.
-        self.node.with(|node| {
-            let topic = |name: &str| format!("/humans/faces/{id}/{name}");
-            let qos = QosProfile::default;
-            Ok(FaceTopics {
-                roi: CdrPublisher::create(node, &topic("roi"), qos())?,
-                expression: CdrPublisher::create(node, &topic("expression"), qos())?,
-                landmarks: CdrPublisher::create(node, &topic("landmarks"), qos())?,
-                cropped: CdrPublisher::create(node, &topic("cropped"), qos().keep_last(2))?,
-                aligned: CdrPublisher::create(node, &topic("aligned"), qos().keep_last(2))?,
-            })
-        })
-    }
-
-    fn retire(&mut self, ids: &[String]) {
-        for id in ids {
-            if let Some(t) = self.faces.remove(id) {
-                self.node.with(|node| {
-                    t.roi.destroy(node);
-                    t.expression.destroy(node);
-                    t.landmarks.destroy(node);
-                    t.cropped.destroy(node);
-                    t.aligned.destroy(node);
-                });
+    /// The topics of faces confirmed this frame, all under one hold of the node: each hold waits
+    /// for the spinning thread's current step, and a cut to a crowd confirms many faces at once.
+    fn create_face_topics(&mut self, ids: &[&str]) {
+        if ids.is_empty() {
+            return;
+        }
+        let created: Vec<(&str, r2r::Result<FaceTopics>)> = self
+            .node
+            .with(|node| ids.iter().map(|id| (*id, face_topics(node, id))).collect());
+        for (id, topics) in created {
+            match topics {
+                Ok(t) => {
+                    self.faces.insert(id.to_string(), t);
+                }
+                Err(e) => log::error!("cannot create the ROS4HRI topics of face {id}: {e}"),
             }
         }
     }
+
+    /// Destroy the topics of faces no longer tracked, under one hold of the node.
+    fn retire(&mut self, ids: &[String]) {
+        let gone: Vec<FaceTopics> = ids.iter().filter_map(|id| self.faces.remove(id)).collect();
+        if gone.is_empty() {
+            return;
+        }
+        self.node.with(|node| {
+            for t in gone {
+                t.roi.destroy(node);
+                t.expression.destroy(node);
+                t.landmarks.destroy(node);
+                t.cropped.destroy(node);
+                t.aligned.destroy(node);
+            }
+        });
+    }
+}
+
+/// `/humans/faces/<id>/*`: reliable, as libhri subscribes.
+fn face_topics(node: &mut r2r::Node, id: &str) -> r2r::Result<FaceTopics> {
+    let topic = |name: &str| format!("/humans/faces/{id}/{name}");
+    let qos = QosProfile::default;
+    Ok(FaceTopics {
+        roi: CdrPublisher::create(node, &topic("roi"), qos())?,
+        expression: CdrPublisher::create(node, &topic("expression"), qos())?,
+        landmarks: CdrPublisher::create(node, &topic("landmarks"), qos())?,
+        cropped: CdrPublisher::create(node, &topic("cropped"), qos().keep_last(2))?,
+        aligned: CdrPublisher::create(node, &topic("aligned"), qos().keep_last(2))?,
+    })
 }
 
 /// Start the processing thread.
